@@ -12,8 +12,8 @@ __all__ = ['PROFILES', 'profile_config', 'seed_everything', 'default_device', 'd
 
 # %% ../nbs/00_core.ipynb #b847e928
 PROFILES = {
-    'quick': dict(dataset='phantoms', sizes=(32, 64, 128), arch='densenet-tiny', n_patients=360, studies_per_patient=2,
-                  image_size=256, epochs=6, batch_size=32, lr=2e-3, seeds=(0, 1, 2), pretrained=False, workers=0),
+    'quick': dict(dataset='phantoms', sizes=(32, 64, 128), arch='densenet-tiny', n_patients=300, studies_per_patient=2,
+                  image_size=256, epochs=5, batch_size=32, lr=2e-3, seeds=(0, 1, 2), pretrained=False, workers=0),
     'full':  dict(dataset='chexpert', sizes=(224, 448, 896), arch='densenet121', n_patients=None, studies_per_patient=None,
                   image_size=1024, epochs=5, batch_size=16, lr=1e-4, seeds=(0, 1, 2), pretrained=True, workers=8),
 }

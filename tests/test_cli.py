@@ -1,0 +1,63 @@
+"The command line as a user types it, including a real kill and resume of training."
+import os, signal, subprocess, sys, time
+from pathlib import Path
+import pandas as pd
+import pytest
+import torch
+from ssbn_course.train import load_checkpoint
+
+EXE = str(Path(sys.executable).parent / 'ssbn-course')
+
+
+def run(*args, **kw):
+    return subprocess.run([EXE, *args], capture_output=True, text=True, **kw)
+
+
+@pytest.fixture(scope='module')
+def cache(tmp_path_factory):
+    d = tmp_path_factory.mktemp('cli')
+    r = run('prepare', 'phantoms', '--out', str(d / 'cache'), '--max-size', '64', '--n-patients', '40', '--workers', '2')
+    assert r.returncode == 0, r.stderr
+    assert 'images cached at 64 px' in r.stdout
+    return d / 'cache'
+
+
+def test_help():
+    r = run('--help'); assert r.returncode == 0 and 'prepare' in r.stdout and 'train' in r.stdout
+
+
+def test_prepare_needs_src_and_names_bad_folder(tmp_path):
+    r = run('prepare', 'nih', '--out', str(tmp_path / 'c'))
+    assert r.returncode != 0 and '--src' in (r.stderr + r.stdout)
+    r = run('prepare', 'nih', '--src', str(tmp_path), '--out', str(tmp_path / 'c'))
+    assert r.returncode == 2 and 'Data_Entry_2017.csv' in r.stderr and 'Traceback' not in r.stderr
+
+
+def test_train_killed_and_resumed_matches_uninterrupted(cache, tmp_path):
+    common = ['train', '--cache', str(cache), '--sizes', '32,64', '--epochs', '2', '--batch-size', '8', '--findings', 'Cardiomegaly', 'Effusion', 'Nodule']
+    assert run(*common, '--out', str(tmp_path / 'a')).returncode == 0
+    p = subprocess.Popen([EXE, *common, '--out', str(tmp_path / 'b'), '--checkpoint-every', '1'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    last = tmp_path / 'b/last.pt'; t0 = time.time()
+    while not last.exists() and time.time() - t0 < 120: time.sleep(0.05)
+    time.sleep(0.3); p.send_signal(signal.SIGKILL); p.wait()
+    assert last.exists()
+    step = load_checkpoint(last)['step']; epoch = load_checkpoint(last)['epoch']
+    assert (epoch, step) != (2, 0), 'the run finished before it could be killed'
+    r = run(*common, '--out', str(tmp_path / 'b'), '--checkpoint-every', '1'); assert r.returncode == 0, r.stderr
+    wa, wb = load_checkpoint(tmp_path / 'a/last.pt')['model'], load_checkpoint(last)['model']
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert pd.read_csv(tmp_path / 'a/metrics.csv').val_mean_auc.tolist() == pd.read_csv(tmp_path / 'b/metrics.csv').val_mean_auc.tolist()
+
+
+def test_resume_with_other_sizes_is_refused(cache, tmp_path):
+    base = ['train', '--cache', str(cache), '--out', str(tmp_path / 'r'), '--epochs', '1', '--batch-size', '8']
+    assert run(*base, '--sizes', '32').returncode == 0
+    r = run(*base, '--sizes', '64')
+    assert r.returncode == 2 and 'was trained with' in r.stderr
+
+
+def test_corrupt_checkpoint_is_detected(cache, tmp_path):
+    base = ['train', '--cache', str(cache), '--out', str(tmp_path / 'r'), '--epochs', '1', '--batch-size', '8', '--sizes', '32']
+    assert run(*base).returncode == 0
+    f = tmp_path / 'r/last.pt'; f.write_bytes(f.read_bytes()[:1000])
+    r = run(*base, '--epochs', '2'); assert r.returncode == 2 and 'corrupt' in r.stderr

@@ -1,0 +1,124 @@
+"Loaders, prepare and bad input, on fixture folders in each dataset's exact layout."
+import shutil
+import numpy as np
+import pandas as pd
+import pydicom
+import pytest
+from PIL import Image
+from ssbn_course.data import load_table, load_chexpert, prepare, read_image, ImageReadError, CachedImages, check_patient_splits
+
+
+def _copy(src, tmp_path):
+    return shutil.copytree(src, tmp_path / 'ds')
+
+
+def test_nih_roundtrip_through_prepare(nih_dir, tmp_path):
+    t = load_table('nih', nih_dir)
+    entries = pd.read_csv(nih_dir / 'Data_Entry_2017.csv')
+    assert len(t) == len(entries) and set(t.split) == {'train', 'val', 'test'}
+    check_patient_splits(t)
+    first = entries.iloc[0]
+    row = t.set_index('image_id').loc[first['Image Index'][:-4]]
+    for f in first['Finding Labels'].split('|'):
+        if f != 'No Finding': assert row[f] == 1
+    cached = prepare('nih', nih_dir, tmp_path / 'c', max_size=32, workers=2)
+    assert len(cached) == len(t)
+    x, y = CachedImages(tmp_path / 'c', 'train')[0]
+    assert x.shape == (1, 32, 32) and x.dtype.is_floating_point is False
+
+
+def test_nih_flat_folder(nih_dir, tmp_path):
+    d = _copy(nih_dir, tmp_path)
+    (d / 'images').mkdir()
+    for p in d.glob('images_*/images/*.png'): p.rename(d / 'images' / p.name)
+    t = load_table('nih', d)
+    assert all(p.startswith(str(d / 'images')) for p in t.path)
+
+
+def test_chexpert_uncertainty_policies(tmp_path):
+    root = tmp_path / 'CheXpert-v1.0-small'
+    (root / 'train/patient00001/study1').mkdir(parents=True)
+    cols = ['Path', 'Sex', 'Age', 'Frontal/Lateral', 'AP/PA', 'No Finding', 'Enlarged Cardiomediastinum', 'Cardiomegaly', 'Lung Opacity',
+            'Lung Lesion', 'Edema', 'Consolidation', 'Pneumonia', 'Atelectasis', 'Pneumothorax', 'Pleural Effusion', 'Pleural Other', 'Fracture', 'Support Devices']
+    rows = [['CheXpert-v1.0-small/train/patient00001/study1/view1_frontal.jpg', 'Male', 50, 'Frontal', 'PA', None, None, 1.0, -1.0, None, 0.0, None, None, -1.0, None, 1.0, None, None, None],
+            ['CheXpert-v1.0-small/train/patient00002/study1/view1_lateral.jpg', 'Male', 50, 'Lateral', '', None, None, 1.0, None, None, None, None, None, None, None, None, None, None, None]]
+    pd.DataFrame(rows, columns=cols).to_csv(root / 'train.csv', index=False)
+    expected = {'ignore': [1, np.nan, 0, np.nan, 1], 'ones': [1, 1, 0, 1, 1], 'zeros': [1, 0, 0, 0, 1]}
+    for policy, exp in expected.items():
+        t = load_chexpert(tmp_path, policy=policy, val_fraction=0)
+        assert len(t) == 1                                            # the lateral view is dropped
+        got = t[['Cardiomegaly', 'Lung Opacity', 'Edema', 'Atelectasis', 'Effusion']].iloc[0].tolist()
+        np.testing.assert_array_equal(got, exp, err_msg=policy)
+        assert np.isnan(t['Consolidation'].iloc[0])                  # blank = unknown under every policy
+    with pytest.raises(ValueError, match='uncertainty policy'): load_chexpert(tmp_path, policy='maybe')
+
+
+def test_chexpert_phantoms_and_non_square(chexpert_dir, tmp_path):
+    t = load_table('chexpert', chexpert_dir)
+    assert {'train', 'val', 'test'} == set(t.split) and t['Lung Lesion'].notna().any()
+    prepare('chexpert', chexpert_dir, tmp_path / 'c', max_size=48, workers=1)
+    img = np.load(next((tmp_path / 'c/images').glob('*.npy')))
+    assert img.shape == (48, 48) and (img[:, :2] == 0).all()          # letterboxed: black bars on the short side
+
+
+def test_chexpert_path_escaping_root(chexpert_dir, tmp_path):
+    d = _copy(chexpert_dir, tmp_path)
+    csv = d / 'CheXpert-v1.0-small/train.csv'
+    df = pd.read_csv(csv); df.loc[0, 'Path'] = '../../etc/patient00001/study1/view1_frontal.jpg'; df.to_csv(csv, index=False)
+    with pytest.raises(ValueError, match='outside the dataset folder'): load_table('chexpert', d)
+
+
+def test_vindr_readers_and_monochrome1(vindr_dir, tmp_path):
+    t = load_table('vindr', vindr_dir)
+    ann = pd.read_csv(vindr_dir / 'annotations/annotations_train.csv')
+    one = ann[ann.class_name == 'Pleural effusion'].image_id
+    if len(one): assert t.set_index('image_id').loc[one.iloc[0], 'Effusion'] == 1     # union over readers
+    truth = pd.read_csv(vindr_dir / 'phantom_truth.csv')
+    for p in sorted((vindr_dir / 'train').glob('*.dicom'))[:6]:
+        ds = pydicom.dcmread(p); img = read_image(p)
+        # bright = dense whatever the photometric interpretation: lungs darker than the body below them
+        assert img[int(img.shape[0] * .4), img.shape[1] // 4] < img[int(img.shape[0] * .9), img.shape[1] // 2], ds.PhotometricInterpretation
+    assert {pydicom.dcmread(p).PhotometricInterpretation for p in (vindr_dir / 'train').glob('*.dicom')} == {'MONOCHROME1', 'MONOCHROME2'}
+
+
+def test_corrupt_and_missing_images_are_skipped_and_reported(nih_dir, tmp_path, capsys):
+    d = _copy(nih_dir, tmp_path)
+    files = sorted(d.glob('images_001/images/*.png'))
+    files[0].write_bytes(files[0].read_bytes()[:200])                # truncated
+    files[1].unlink()                                                # missing
+    t = prepare('nih', d, tmp_path / 'c', max_size=32, workers=1)
+    out = capsys.readouterr().out
+    assert 'Skipped 2' in out and files[0].name in out
+    assert len(t) == len(load_table('nih', d)) - 2
+    skipped = pd.read_csv(tmp_path / 'c/skipped.csv')
+    assert set(skipped.image_id) == {files[0].stem, files[1].stem}
+    assert not list((tmp_path / 'c/images').glob('*.part*'))          # no half-written entries
+    assert len(prepare('nih', d, tmp_path / 'c', max_size=32, workers=1)) == len(t)   # rerun: resumable
+
+
+def test_wrong_columns_unknown_labels_empty(nih_dir, tmp_path):
+    d = _copy(nih_dir, tmp_path)
+    csv = d / 'Data_Entry_2017.csv'; df = pd.read_csv(csv)
+    df.rename(columns={'Finding Labels': 'Labels'}).to_csv(csv, index=False)
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['Finding Labels'\]"): load_table('nih', d)
+    df.assign(**{'Finding Labels': 'Nodule|Alien'}).to_csv(csv, index=False)
+    with pytest.raises(ValueError, match='Alien'): load_table('nih', d)
+    df.iloc[:0].to_csv(csv, index=False)
+    with pytest.raises(ValueError, match='no rows'): load_table('nih', d)
+    with pytest.raises(FileNotFoundError, match='Data_Entry_2017.csv'): load_table('nih', tmp_path / 'nowhere')
+    with pytest.raises(ValueError, match='choose one of'): load_table('mimic', d)
+
+
+def test_image_formats(tmp_path):
+    a = np.tile(np.arange(0, 250, 5, dtype=np.uint8), (50, 1))
+    Image.fromarray(a).convert('RGB').save(tmp_path / 'rgb.png')
+    assert np.array_equal(read_image(tmp_path / 'rgb.png'), a)
+    Image.fromarray(a).save(tmp_path / 'a.jpg', quality=100)
+    assert np.abs(read_image(tmp_path / 'a.jpg').astype(int) - a).max() < 4
+    (tmp_path / 'x.png').write_text('not an image')
+    with pytest.raises(ImageReadError, match='x.png'): read_image(tmp_path / 'x.png')
+
+
+def test_cache_for_another_size_is_refused(nih_dir, tmp_path):
+    prepare('nih', nih_dir, tmp_path / 'c', max_size=32, workers=1)
+    with pytest.raises(ValueError, match='another folder'): prepare('nih', nih_dir, tmp_path / 'c', max_size=64, workers=1)

@@ -16,13 +16,11 @@ def test_clean_keeps_parameters_tag_and_papermill_accepts_p(tmp_path):
     target = tmp_path / 'nbs'; target.mkdir(); nbformat.write(dirty, target / 'c.ipynb')
     subprocess.run([str(BIN / 'nbdev_clean'), '--fname', str(target / 'c.ipynb')], cwd=ROOT, check=True)
     clean = nbformat.read(target / 'c.ipynb', as_version=4)
-    assert 'collapsed' not in clean.cells[0].metadata and 'widgets' not in clean.metadata
+    assert 'collapsed' not in clean.cells[0].metadata
     assert any('parameters' in c.metadata.get('tags', []) for c in clean.cells)
-    code = '\n'.join(c.source for c in clean.cells if c.cell_type == 'code')
     tiny = nbformat.v4.new_notebook(metadata=clean.metadata, cells=[c for c in clean.cells if 'parameters' in c.metadata.get('tags', [])] +
                                     [nbformat.v4.new_code_cell('assert seed == 7')])
     nbformat.write(tiny, tmp_path / 'p.ipynb')
-    nbformat.write(clean, tmp_path / 'p_full.ipynb')
     pm.execute_notebook(str(tmp_path / 'p.ipynb'), str(tmp_path / 'o.ipynb'), parameters={'seed': 7}, kernel_name='python3', progress_bar=False)
 
 

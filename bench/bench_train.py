@@ -1,0 +1,37 @@
+"""Training throughput (issue: training chapter): images/s of a full training step (fwd+bwd+AdamW) per size, for the
+single-size baseline and the SSBN model over all sizes, on this machine. On a GPU also bf16+channels_last vs fp32.
+Usage: python bench/bench_train.py [--arch densenet-tiny] [--sizes 32 64 128] [--batch 32]"""
+import argparse, os, time
+import torch
+from ssbn_course.models import build_model
+from ssbn_course.train import multi_size_loss
+
+
+def rate(arch, sizes, batch, device, amp=False, steps=3):
+    torch.manual_seed(0)
+    m = build_model(arch, 7, sizes).to(device)
+    if amp: m = m.to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(m.parameters())
+    x = torch.rand(batch, 1, max(sizes), max(sizes), device=device); y = torch.rand(batch, 7, device=device).round()
+    for i in range(steps + 1):
+        if i == 1:
+            if device.type == 'cuda': torch.cuda.synchronize()
+            t = time.perf_counter()
+        with torch.autocast(device.type, torch.bfloat16, enabled=amp):
+            loss = multi_size_loss(m(x), y)
+        opt.zero_grad(); loss.backward(); opt.step()
+    if device.type == 'cuda': torch.cuda.synchronize()
+    return steps * batch / (time.perf_counter() - t)
+
+
+if __name__ == '__main__':
+    a = argparse.ArgumentParser(); a.add_argument('--arch', default='densenet-tiny'); a.add_argument('--sizes', type=int, nargs='+', default=[32, 64, 128])
+    a.add_argument('--batch', type=int, default=32); args = a.parse_args()
+    dev = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    print(f"{torch.cuda.get_device_name() if dev.type == 'cuda' else f'{os.cpu_count()}-core CPU'}, {args.arch}, batch {args.batch}")
+    for s in args.sizes: print(f'  single size {s}: {rate(args.arch, (s,), args.batch, dev):.1f} img/s')
+    print(f'  SSBN {args.sizes}: {rate(args.arch, tuple(args.sizes), args.batch, dev):.1f} img/s (each image at every size)')
+    if dev.type == 'cuda':
+        for s in args.sizes:
+            f, b = rate(args.arch, (s,), args.batch, dev), rate(args.arch, (s,), args.batch, dev, amp=True)
+            print(f'  {s}px: fp32 {f:.1f} img/s, bf16+channels_last {b:.1f} img/s, speed-up {b / f:.2f}x')

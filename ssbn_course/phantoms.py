@@ -310,11 +310,10 @@ def gray_image(img):
 
 # %% ../nbs/01_phantoms.ipynb #34ca2496
 def downsample(img: np.ndarray, size: int) -> np.ndarray:
-    "Antialiased bilinear resize of a 2-D image to size x size (float32)."
-    import torch, torch.nn.functional as F
-    t = torch.as_tensor(np.asarray(img, dtype=np.float32))[None, None]
-    if t.shape[-1] == size and t.shape[-2] == size: return t[0, 0].numpy()
-    return F.interpolate(t, size=(size, size), mode='bilinear', antialias=True, align_corners=False)[0, 0].numpy()
+    "A square 2-D image resized to size x size (float32) exactly as training batches are: `models.resize`."
+    import torch
+    from ssbn_course.models import resize
+    return resize(torch.as_tensor(np.asarray(img, dtype=np.float32))[None, None], size)[0, 0].numpy()
 
 def finding_crops(spec: PhantomSpec, sizes=(32, 64, 128, 256, 512), n: int = 512, margin_mm: float = 40.) -> dict:
     "For every finding of `spec`: {size: crop around the finding, upsampled back to the crop size at n px for display}."

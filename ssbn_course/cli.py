@@ -95,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument('--findings', nargs='*'); t.add_argument('--epochs', type=int, default=4); t.add_argument('--batch-size', type=int, default=32)
     t.add_argument('--lr', type=float, default=2e-3); t.add_argument('--seed', type=int, default=0); t.add_argument('--pretrained', action='store_true')
     t.add_argument('--memory-efficient', action='store_true'); t.add_argument('--checkpoint-every', type=int, default=0)
+    t.add_argument('--accumulate', type=int, default=1, help='gradient accumulation: micro-batches per optimizer step')
     t.add_argument('--no-resume', action='store_true'); t.add_argument('--device', default=None)
     return p
 
@@ -122,9 +123,11 @@ def main(argv=None):
             from ssbn_course.train import TrainConfig, fit
             cfg = TrainConfig(arch=a.arch, sizes=tuple(sorted(a.sizes)), fusion=a.fusion, share_stats=a.share_stats, findings=a.findings or None,
                               epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, seed=a.seed, pretrained=a.pretrained,
-                              memory_efficient=a.memory_efficient, checkpoint_every=a.checkpoint_every)
-            h = fit(a.cache, a.out, cfg, resume=not a.no_resume, device=a.device)
-            print(h.to_string(index=False)); print(f'best model: {Path(a.out) / "best.pt"}')
+                              memory_efficient=a.memory_efficient, checkpoint_every=a.checkpoint_every, accumulate=a.accumulate)
+            h = fit(a.cache, a.out, cfg, resume=not a.no_resume, device=a.device)   # under torchrun: one process per GPU (CPU: gloo)
+            import torch.distributed as dist
+            if dist.is_initialized(): dist.destroy_process_group()
+            if int(os.environ.get('RANK', 0)) == 0: print(h.to_string(index=False)); print(f'best model: {Path(a.out) / "best.pt"}')
             return 0
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         print(f'error: {e}', file=sys.stderr)

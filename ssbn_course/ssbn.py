@@ -4,12 +4,13 @@
 
 # %% ../nbs/03_ssbn.ipynb #37790b50
 from __future__ import annotations
-import contextlib
+import contextlib, copy
 import torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['SizeSpecificBatchNorm2d', 'ssbn_layers', 'set_active_size', 'attach_size_hook', 'convert_to_ssbn', 'use_size']
+__all__ = ['SizeSpecificBatchNorm2d', 'ssbn_layers', 'set_active_size', 'attach_size_hook', 'convert_to_ssbn', 'use_size',
+           'add_size', 'recalibrate_bn']
 
 # %% ../nbs/03_ssbn.ipynb #ab2b94b5
 class SizeSpecificBatchNorm2d(nn.Module):
@@ -74,3 +75,33 @@ def use_size(model: nn.Module, size: int):
     set_active_size(model, size); model._ssbn_override = int(size)
     try: yield model
     finally: model._ssbn_override = None
+
+# %% ../nbs/03_ssbn.ipynb #9f0d5a0a
+def add_size(model: nn.Module, size: int, like: int | None = None) -> nn.Module:
+    "Give every SSBN layer of `model` a BatchNorm for `size`, a copy of size `like`'s (default: the nearest known size)."
+    layers, size = ssbn_layers(model), int(size)
+    if not layers: raise ValueError('add_size needs a model converted with convert_to_ssbn.')
+    known = layers[0].sizes
+    if size in known: raise ValueError(f'The model already has a BatchNorm for size {size} (sizes {list(known)}).')
+    like = min(known, key=lambda s: abs(s - size)) if like is None else int(like)
+    if like not in known: raise ValueError(f'Cannot copy size {like}: the model has sizes {list(known)}.')
+    for l in layers:
+        src = l.bns[str(like)]; new = copy.deepcopy(src)
+        if l.share_stats and src.track_running_stats:   # keep one shared set of statistics
+            new.running_mean, new.running_var, new.num_batches_tracked = src.running_mean, src.running_var, src.num_batches_tracked
+        l.bns[str(size)] = new; l.sizes = tuple(sorted((*l.sizes, size)))
+    return model
+
+@torch.no_grad()
+def recalibrate_bn(model: nn.Module, batches, size: int) -> nn.Module:
+    "Re-estimate the running statistics of size `size`'s BatchNorms from `batches` (image tensors) as an exact average; no weight changes."
+    set_active_size(model, size)
+    bns = [l.bns[str(size)] for l in ssbn_layers(model)]
+    if any(l.share_stats for l in ssbn_layers(model)): raise ValueError('This model shares statistics across sizes: recalibrating one size would change them all.')
+    was_training, momenta = model.training, [b.momentum for b in bns]
+    model.eval()
+    for b in bns: b.reset_running_stats(); b.momentum = None; b.train()   # momentum=None: cumulative average
+    with use_size(model, size):
+        for x in batches: model(x)
+    for b, m in zip(bns, momenta): b.momentum = m
+    return model.train(was_training)

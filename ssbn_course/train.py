@@ -4,13 +4,14 @@
 
 # %% ../nbs/05_train.ipynb #7f326d91
 from __future__ import annotations
-import hashlib, json, math, os, time, warnings
+import contextlib, hashlib, json, math, os, time, warnings
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
+from torch import nn
 from sklearn.metrics import roc_auc_score
 from tqdm.auto import tqdm
 from .core import seed_everything, default_device
@@ -93,6 +94,7 @@ class TrainConfig:
     amp: bool = True                  # bf16 autocast and channels_last on CUDA; ignored on CPU
     patience: int = 3                 # early stopping on validation mean AUC
     checkpoint_every: int = 0         # also checkpoint every N steps (0: only at epoch ends)
+    accumulate: int = 1               # gradient accumulation: each step's batch_size images in this many micro-batches
 
     def identity(self) -> dict:
         "The settings a checkpoint must share to be resumed."
@@ -126,10 +128,42 @@ def _step_message(e, epoch, step):
     return e
 
 # %% ../nbs/05_train.ipynb #d9777278
+def _distributed(device):
+    "(rank, world size, device) — from torchrun's environment when it launched us, else (0, 1, device)."
+    import torch.distributed as dist
+    world = int(os.environ.get('WORLD_SIZE', 1))
+    if world == 1 and not dist.is_initialized(): return 0, 1, device
+    if not dist.is_initialized():
+        dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
+    if torch.cuda.is_available() and device.type == 'cuda':
+        device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0))); torch.cuda.set_device(device)
+    return dist.get_rank(), dist.get_world_size(), device
+
+def _wrap_ddp(model, device):
+    "DistributedDataParallel, with every size's BatchNorm synchronised across processes on CUDA (SyncBatchNorm needs a GPU)."
+    from torch.nn.parallel import DistributedDataParallel as DDP
+    if device.type == 'cuda': model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    return DDP(model, device_ids=[device.index] if device.type == 'cuda' else None)
+
+def _mean_over_processes(v: float, world: int) -> float:
+    if world == 1: return v
+    import torch.distributed as dist
+    t = torch.tensor([v], dtype=torch.float64); dist.all_reduce(t)
+    return t.item() / world
+
+def _from_rank0(obj, world: int):
+    if world == 1: return obj
+    import torch.distributed as dist
+    box = [obj]; dist.broadcast_object_list(box, src=0)
+    return box[0]
+
 def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, progress: bool = True, _stop_at_step: int | None = None) -> pd.DataFrame:
     "Train `cfg`'s model on the train split of `cache_dir`, selecting on val mean AUC; checkpoints, metrics.csv and best.pt go to `out_dir`."
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     device = torch.device(device) if device else default_device()
+    rank, world, device = _distributed(device)
+    if cfg.accumulate < 1 or cfg.batch_size % (world * cfg.accumulate):
+        raise ValueError(f'batch_size={cfg.batch_size} must split evenly into {world} process(es) x accumulate={cfg.accumulate} micro-batches.')
     train_ds = CachedImages(cache_dir, 'train', cfg.findings)
     cfg.findings = train_ds.findings
     val_ds = CachedImages(cache_dir, 'val', cfg.findings)
@@ -149,37 +183,52 @@ def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, 
             raise CheckpointError(f'{last} was trained with {ck["identity"]}, not {cfg.identity()}: use another out_dir, or resume=False to start over.')
         model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); sched.load_state_dict(ck['scheduler'])
         epoch, step, best, bad_epochs, history = ck['epoch'], ck['step'], ck['best'], ck['bad_epochs'], ck['history']
+    net = _wrap_ddp(model, device) if world > 1 else model     # `model` stays the unwrapped module: checkpoints look the same
     def state(epoch, step): return dict(model=model.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(), epoch=epoch, step=step,
                                         best=best, bad_epochs=bad_epochs, history=history, identity=cfg.identity(), config=asdict(cfg))
-    bar = tqdm(total=cfg.epochs, initial=epoch, desc=f"{cfg.arch} {'/'.join(map(str, cfg.sizes))}", disable=not progress)
+    def save(obj, path):
+        if rank == 0: save_checkpoint(obj, path)
+    show = progress and rank == 0
+    bar = tqdm(total=cfg.epochs, initial=epoch, desc=f"{cfg.arch} {'/'.join(map(str, cfg.sizes))}", disable=not show)
     while epoch < cfg.epochs and bad_epochs < cfg.patience:
-        model.train(); t0, losses = time.perf_counter(), []
+        net.train(); t0, losses = time.perf_counter(), []
         batches = _batches(len(train_ds), cfg.batch_size, cfg.seed, epoch)
-        inner = tqdm(range(step, len(batches)), desc=f'epoch {epoch + 1}', leave=False, disable=not progress)
+        inner = tqdm(range(step, len(batches)), desc=f'epoch {epoch + 1}', leave=False, disable=not show)
         for step in inner:
             if _stop_at_step is not None and epoch * len(batches) + step == _stop_at_step: raise KeyboardInterrupt('simulated kill')
-            x, y = _collate(train_ds, batches[step])
-            g = torch.Generator().manual_seed(hash((cfg.seed, epoch, step)) % 2**62)
+            micro = batches[step][rank::world].chunk(cfg.accumulate)     # this process's share, in accumulation chunks
+            opt.zero_grad(set_to_none=True); step_loss = 0.
             try:
-                xs = multi_size_batch(x, cfg.sizes, device, g, train=True)
-                if cuda_amp: xs = {s: v.contiguous(memory_format=torch.channels_last) for s, v in xs.items()}
-                with torch.autocast(device.type, torch.bfloat16, enabled=cuda_amp):
-                    loss = multi_size_loss(model(xs), y.to(device))
-                if not torch.isfinite(loss):
-                    raise FloatingPointError(f'The loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}. '
-                                             f'The learning rate ({cfg.lr}) may be too high, or an input may hold NaN/inf values.')
-                opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
+                for k, idx in enumerate(micro):
+                    x, y = _collate(train_ds, idx)
+                    g = torch.Generator().manual_seed(hash((cfg.seed, epoch, step, rank, k)) % 2**62)
+                    xs = multi_size_batch(x, cfg.sizes, device, g, train=True)
+                    if cuda_amp: xs = {s: v.contiguous(memory_format=torch.channels_last) for s, v in xs.items()}
+                    sync = contextlib.nullcontext() if world == 1 or k == len(micro) - 1 else net.no_sync()   # all-reduce once per step
+                    with sync:
+                        with torch.autocast(device.type, torch.bfloat16, enabled=cuda_amp):
+                            loss = multi_size_loss(net(xs), y.to(device))
+                        if not torch.isfinite(loss):
+                            raise FloatingPointError(f'The loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}. '
+                                                     f'The learning rate ({cfg.lr}) may be too high, or an input may hold NaN/inf values.')
+                        (loss / len(micro)).backward()
+                    step_loss += loss.item() / len(micro)
+                opt.step(); sched.step()
             except RuntimeError as e: raise _step_message(e, epoch + 1, step + 1) from e
-            losses.append(loss.item()); inner.set_postfix(loss=f'{loss.item():.4f}')
-            if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < len(batches): save_checkpoint(state(epoch, step + 1), last)
-        p = predict(model, val_ds, device=device)
-        aucs = per_finding_auc(p['y'], p['fused'], cfg.findings)
-        row = dict(epoch=epoch + 1, train_loss=float(np.mean(losses)) if losses else float('nan'), val_mean_auc=mean_auc(aucs), seconds=time.perf_counter() - t0)
+            step_loss = _mean_over_processes(step_loss, world)
+            losses.append(step_loss); inner.set_postfix(loss=f'{step_loss:.4f}')
+            if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < len(batches): save(state(epoch, step + 1), last)
+        val_auc = None
+        if rank == 0:                                          # DDP keeps rank 0's BatchNorm statistics in every process
+            p = predict(model, val_ds, device=device)
+            val_auc = mean_auc(per_finding_auc(p['y'], p['fused'], cfg.findings))
+        val_auc = _from_rank0(val_auc, world)
+        row = dict(epoch=epoch + 1, train_loss=float(np.mean(losses)) if losses else float('nan'), val_mean_auc=val_auc, seconds=time.perf_counter() - t0)
         history.append(row); epoch, step = epoch + 1, 0
-        if row['val_mean_auc'] > best: best, bad_epochs = row['val_mean_auc'], 0; save_checkpoint(dict(model=model.state_dict(), identity=cfg.identity(), config=asdict(cfg), epoch=epoch), out_dir / 'best.pt')
+        if row['val_mean_auc'] > best: best, bad_epochs = row['val_mean_auc'], 0; save(dict(model=model.state_dict(), identity=cfg.identity(), config=asdict(cfg), epoch=epoch), out_dir / 'best.pt')
         else: bad_epochs += 1
-        save_checkpoint(state(epoch, 0), last)
-        pd.DataFrame(history).to_csv(out_dir / 'metrics.csv', index=False)
+        save(state(epoch, 0), last)
+        if rank == 0: pd.DataFrame(history).to_csv(out_dir / 'metrics.csv', index=False)
         bar.update(1); bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_auc=f"{row['val_mean_auc']:.3f}")
     bar.close()
     return pd.DataFrame(history)

@@ -61,3 +61,28 @@ def test_corrupt_checkpoint_is_detected(cache, tmp_path):
     assert run(*base).returncode == 0
     f = tmp_path / 'r/last.pt'; f.write_bytes(f.read_bytes()[:1000])
     r = run(*base, '--epochs', '2'); assert r.returncode == 2 and 'corrupt' in r.stderr
+
+
+def test_torchrun_ddp_and_accumulation_follow_the_single_process_loss_curve(cache, tmp_path):
+    "Same global batch three ways: one process, 2 processes under torchrun (gloo, CPU), one process with 2 accumulation steps."
+    common = ['train', '--cache', str(cache), '--sizes', '32,64', '--epochs', '3', '--batch-size', '16', '--findings', 'Cardiomegaly', 'Effusion', 'Nodule']
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    r = run(*common, '--out', str(tmp_path / 'single'), env=env); assert r.returncode == 0, r.stderr
+    r = run(*common, '--out', str(tmp_path / 'acc'), '--accumulate', '2', env=env); assert r.returncode == 0, r.stderr
+    torchrun = str(Path(sys.executable).parent / 'torchrun')
+    r = subprocess.run([torchrun, '--standalone', '--nproc_per_node', '2', EXE, *common, '--out', str(tmp_path / 'ddp')],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.count('best model:') == 1                      # only rank 0 reports and writes
+    curves = {k: pd.read_csv(tmp_path / k / 'metrics.csv').train_loss.to_numpy() for k in ('single', 'acc', 'ddp')}
+    assert len(curves['ddp']) == len(curves['single']) == 3
+    assert curves['single'][-1] < curves['single'][0]              # it learns
+    for k in ('acc', 'ddp'):                                      # BatchNorm sees 8 images instead of 16: close, not equal
+        assert abs(curves[k] - curves['single']).max() < 0.03, (k, curves[k], curves['single'])
+    ck = load_checkpoint(tmp_path / 'ddp/best.pt')                # an unwrapped state dict, loadable like any other
+    assert not any(k.startswith('module.') for k in ck['model'])
+
+
+def test_batch_that_does_not_split_is_refused(cache, tmp_path):
+    r = run('train', '--cache', str(cache), '--out', str(tmp_path / 'r'), '--epochs', '1', '--batch-size', '9', '--accumulate', '2')
+    assert r.returncode == 2 and 'split evenly' in r.stderr and 'Traceback' not in r.stderr

@@ -50,6 +50,12 @@ def run_notebook(path, out_nb, parameters: dict | None = None, kernel: str = 'py
     return res
 
 # %% ../nbs/90_cli.ipynb #678f9f2b
+def _headline(results: dict, width: int = 100) -> str:
+    "A chapter's recorded results as one short line: `key=value, ...`, floats to 3 decimals, cut at `width`."
+    fmt = lambda v: f'{v:.3f}' if isinstance(v, float) else str(v)
+    s = ', '.join(f'{k}={fmt(v)}' for k, v in results.items())
+    return s if len(s) <= width else s[:width - 1] + '…'
+
 def run_course(profile: str = 'quick', out='runs', data_dir=None, nbs=None, only=None) -> pd.DataFrame:
     "Execute every chapter with papermill into a dated run folder; return (and print) the summary table."
     from ssbn_course.core import dated_run_dir
@@ -66,8 +72,9 @@ def run_course(profile: str = 'quick', out='runs', data_dir=None, nbs=None, only
         rows.append(r)
     table = pd.DataFrame(rows)
     table.to_csv(run / 'summary.csv', index=False)
-    with pd.option_context('display.max_colwidth', 90, 'display.width', 200):
-        print('\n' + table[['notebook', 'status', 'seconds', 'results']].to_string(index=False))
+    w = max(map(len, table.notebook), default=8)
+    print(f"\n{'notebook':<{w}}  status  seconds  headline results")
+    for r in table.itertuples(): print(f'{r.notebook:<{w}}  {r.status:<6}  {r.seconds:>7.1f}  {_headline(r.results)}')
     print(f'\nExecuted notebooks, figures and results: {run.resolve()}')
     return table
 

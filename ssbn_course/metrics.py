@@ -27,13 +27,18 @@ def _known(y, *scores, name='scores'):
         if np.isnan(s[k]).any(): raise ValueError(f'{name} hold NaN for {int(np.isnan(s[k]).sum())} labelled case(s).')
     return (y[k], *[s[k] for s in scores])
 
+def _rank_auc(y01, s) -> float:
+    "Mann-Whitney AUC of scores `s` for labels `y01` in {0, 1}, both classes present."
+    m = int(y01.sum()); n = len(y01) - m
+    return float((rankdata(s)[y01 == 1].sum() - m * (m + 1) / 2) / (m * n))
+
 def auc_midrank(y, score) -> float:
     "ROC AUC as the Mann-Whitney statistic from midranks; NaN (with a warning) when a class is missing."
     y, s = _known(y, score)
     m, n = int((y == 1).sum()), int((y == 0).sum())
     if m == 0 or n == 0:
         warnings.warn(f'AUC undefined: {m} positive and {n} negative labelled case(s).'); return float('nan')
-    return float((rankdata(s)[y == 1].sum() - m * (m + 1) / 2) / (m * n))
+    return _rank_auc(y, s)
 
 # %% ../nbs/07_metrics.ipynb #8c8da20a
 def delong_placements(y, *scores):
@@ -72,10 +77,8 @@ def delong_test(y, score1, score2, alpha: float = .05) -> DeLongResult:
 def _mean_auc_cols(y, p, cols):
     aucs = []
     for j in cols:
-        yj, pj = y[:, j], p[:, j]; k = ~np.isnan(yj); yk = yj[k]
-        m = int(yk.sum()); n = len(yk) - m
-        if m and n: aucs.append((rankdata(pj[k])[yk == 1].sum() - m * (m + 1) / 2) / (m * n))
-        else: aucs.append(np.nan)
+        k = ~np.isnan(y[:, j]); yk = y[k, j]
+        aucs.append(_rank_auc(yk, p[k, j]) if 0 < yk.sum() < len(yk) else np.nan)
     return np.array(aucs)
 
 def paired_bootstrap(y, p1, p2, patients, n_boot: int = 1000, seed: int = 0, alpha: float = .05, progress: bool = False) -> dict:

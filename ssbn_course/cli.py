@@ -104,6 +104,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument('--memory-efficient', action='store_true'); t.add_argument('--checkpoint-every', type=int, default=0)
     t.add_argument('--accumulate', type=int, default=1, help='gradient accumulation: micro-batches per optimizer step')
     t.add_argument('--no-resume', action='store_true'); t.add_argument('--device', default=None)
+    b = sub.add_parser('batch', help='run chapters over a parameter grid (YAML) with papermill: resumable, parallel, one results table')
+    b.add_argument('grid', help='a grid file, e.g. grids/quick.yaml'); b.add_argument('--out', required=True)
+    b.add_argument('--workers', type=int, default=1, help='notebooks run at once on this machine (one GPU each when there are GPUs)')
+    b.add_argument('--scheduler', default=None, help='address of a Dask distributed scheduler to run on instead')
+    b.add_argument('--retry-failed', action='store_true', help='rerun the runs that failed before')
+    b.add_argument('--dry-run', action='store_true', help='list the runs and their state; run nothing')
     return p
 
 def main(argv=None):
@@ -126,6 +132,10 @@ def main(argv=None):
             t = prepare(dataset, src, a.out, a.max_size, a.workers, **kw)
             print(f'{len(t)} images cached at {a.max_size} px in {a.out}; splits {t.split.value_counts().to_dict()}')
             return 0
+        if a.cmd == 'batch':
+            from ssbn_course.batch import run_batch
+            t = run_batch(a.grid, a.out, a.workers, a.scheduler, a.retry_failed, a.dry_run)
+            return 0 if a.dry_run or not len(t) or (t.status == 'ok').all() else 1
         if a.cmd == 'train':
             from ssbn_course.train import TrainConfig, fit
             cfg = TrainConfig(arch=a.arch, sizes=tuple(sorted(a.sizes)), fusion=a.fusion, share_stats=a.share_stats, findings=a.findings or None,

@@ -109,10 +109,8 @@ def _claim_folder(out: Path, name: str):
         if old != name: raise GridError(f'{out} holds the results of grid {old!r}, not {name!r}: choose another --out.')
     else: g.write_text(json.dumps(dict(name=name)))
 
-def execute_run(nb: str, params: dict, out_nb: str, folder: str, kernel: str = 'python3', gpu: str | None = None, threads: int | None = None) -> dict:
+def execute_run(nb: str, params: dict, out_nb: str, folder: str, kernel: str = 'python3') -> dict:
     "Run one notebook (in this process or a worker) and write its status.json; never raises."
-    if gpu is not None: os.environ['CUDA_VISIBLE_DEVICES'] = gpu
-    if threads: os.environ['OMP_NUM_THREADS'] = os.environ['MKL_NUM_THREADS'] = str(threads)   # the kernel inherits it
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     r = run_notebook(nb, out_nb, dict(params, out_dir=str(folder.resolve())), kernel=kernel, cwd=folder)
     r.update(params=params, finished=time.strftime('%Y-%m-%d %H:%M:%S'))
@@ -120,6 +118,12 @@ def execute_run(nb: str, params: dict, out_nb: str, folder: str, kernel: str = '
     return r
 
 # %% ../nbs/91_batch.ipynb #5d570f55
+def _pin_worker(slots, threads: int):
+    "Pool initializer: this worker process keeps one GPU (if any) and its share of CPU threads; its kernels inherit both."
+    gpu = slots.get()
+    if gpu is not None: os.environ['CUDA_VISIBLE_DEVICES'] = gpu
+    os.environ['OMP_NUM_THREADS'] = os.environ['MKL_NUM_THREADS'] = str(threads)
+
 def _gpus() -> list:
     try:
         import torch
@@ -131,13 +135,13 @@ def run_batch(grid, out, workers: int = 1, scheduler: str | None = None, retry_f
     from tqdm.auto import tqdm
     name, kernel, runs = load_grid(grid)
     out = Path(out)
-    states = {r.slug + r.notebook.stem: run_state(out, r) for r in runs}
-    todo = [r for r in runs if states[r.slug + r.notebook.stem] == 'pending' or (retry_failed and states[r.slug + r.notebook.stem] == 'failed')]
+    states = {(r.notebook.stem, r.slug): run_state(out, r) for r in runs}
+    todo = [r for r in runs if states[r.notebook.stem, r.slug] == 'pending' or (retry_failed and states[r.notebook.stem, r.slug] == 'failed')]
     counts = pd.Series(list(states.values())).value_counts().to_dict()
     print(f"grid {name!r}: {len(runs)} runs — {counts.get('finished', 0)} finished, {counts.get('failed', 0)} failed, "
           f"{counts.get('pending', 0)} pending; {len(todo)} to run now" + ('' if retry_failed or not counts.get('failed') else ' (failed runs rerun only with --retry-failed)'))
     if dry_run:
-        for r in runs: print(f"  {states[r.slug + r.notebook.stem]:<9} {r.notebook.stem}/{r.slug}")
+        for r in runs: print(f"  {states[r.notebook.stem, r.slug]:<9} {r.notebook.stem}/{r.slug}")
         return collect(out) if (out / 'grid.json').exists() else pd.DataFrame()
     _claim_folder(out, name)
     jobs = [dict(nb=str(r.notebook), params=r.params, out_nb=str(run_folder(out, r)) + '.ipynb', folder=str(run_folder(out, r)), kernel=kernel) for r in todo]
@@ -148,10 +152,12 @@ def run_batch(grid, out, workers: int = 1, scheduler: str | None = None, retry_f
             for f in as_completed([client.submit(execute_run, **j, pure=False) for j in jobs]): f.result(); bar.update(1)
     elif workers > 1:
         import concurrent.futures as cf, multiprocessing as mp
-        gpus = _gpus()
-        with cf.ProcessPoolExecutor(workers, mp_context=mp.get_context('spawn')) as pool:
-            threads = max(1, (os.cpu_count() or 1) // workers)   # N kernels with all cores each would thrash the CPU
-            futs = [pool.submit(execute_run, **j, gpu=gpus[i % workers % len(gpus)] if gpus else None, threads=threads) for i, j in enumerate(jobs)]
+        ctx, gpus = mp.get_context('spawn'), _gpus()
+        slots = ctx.Queue()                                        # worker i takes GPU i (mod the number of GPUs) for good
+        for i in range(workers): slots.put(gpus[i % len(gpus)] if gpus else None)
+        threads = max(1, (os.cpu_count() or 1) // workers)         # N kernels with all cores each would thrash the CPU
+        with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_pin_worker, initargs=(slots, threads)) as pool:
+            futs = [pool.submit(execute_run, **j) for j in jobs]
             for f in cf.as_completed(futs): f.result(); bar.update(1)
     else:
         for j in jobs: execute_run(**j); bar.update(1)

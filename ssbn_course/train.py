@@ -94,6 +94,7 @@ class TrainConfig:
     amp: bool = True                  # bf16 autocast and channels_last on CUDA; ignored on CPU
     patience: int = 3                 # early stopping on validation mean AUC
     checkpoint_every: int = 0         # also checkpoint every N steps (0: only at epoch ends)
+    fusion_lr_mult: float = 30.       # learning-rate multiplier of the learned size weights (fusion='learned')
     accumulate: int = 1               # gradient accumulation: each step's batch_size images in this many micro-batches
 
     def identity(self) -> dict:
@@ -171,7 +172,10 @@ def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, 
     model = build_model(cfg.arch, len(cfg.findings), cfg.sizes, cfg.fusion, cfg.share_stats, cfg.pretrained, cfg.memory_efficient).to(device)
     cuda_amp = cfg.amp and device.type == 'cuda'
     if cuda_amp: model = model.to(memory_format=torch.channels_last)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    fusion = [p for n, p in model.named_parameters() if n == 'size_logits']     # learned fusion weights: few, and they must move within a short run
+    groups = [{'params': [p for n, p in model.named_parameters() if n != 'size_logits']}]
+    if fusion: groups.append({'params': fusion, 'lr': cfg.lr * cfg.fusion_lr_mult, 'weight_decay': 0.})
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = len(_batches(len(train_ds), cfg.batch_size, cfg.seed, 0))
     total = max(cfg.epochs * steps_per_epoch, 1)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: .5 * (1 + math.cos(math.pi * min(t, total) / total)))

@@ -1,12 +1,25 @@
-"Every chapter executed through papermill with its quick-profile defaults, into a temporary folder."
+"""Every chapter executed through papermill, in course order into one folder (as `ssbn-course run` lays it out), so the
+evaluation chapters read chapter 6's trained models instead of training their own. The heaviest chapters get smaller
+parameters than the quick profile's (fewer seeds, epochs and patients): this tests that they run end to end, while
+`ssbn-course run --quick` keeps the quick profile's numbers."""
 import pytest
 from ssbn_course.cli import chapters, course_dir, run_notebook
 
 NOTEBOOKS = chapters() + sorted((course_dir() / 'nbs').glob('9[0-9]_*.ipynb'))
+SMALLER = {'03_ssbn': dict(fixres_epochs=3),
+           '06_experiments': dict(seeds=[0, 1], epochs=3, n_patients=200),
+           '09_resolution': dict(epochs=3, n_patients=200, n_boot=100),
+           '08_evaluate': dict(n_boot=100), '10_external': dict(n_boot=100, n_patients=80)}
+
+
+@pytest.fixture(scope='module')
+def course(tmp_path_factory):
+    return tmp_path_factory.mktemp('course')
 
 
 @pytest.mark.parametrize('nb', NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_chapter_runs(nb, tmp_path):
-    r = run_notebook(nb, tmp_path / nb.name, dict(out_dir=str(tmp_path / 'out')), cwd=tmp_path)
+def test_chapter_runs(nb, course):
+    d = course / nb.stem
+    r = run_notebook(nb, d / nb.name, dict(out_dir=str(d), **SMALLER.get(nb.stem, {})), cwd=course)
     print(f"\n{nb.name}: {r['status']} in {r['seconds']} s")
     assert r['status'] == 'ok', f"{nb.name} failed at cell {r['cell']}: {r['error']} (executed copy: {r['output']})"

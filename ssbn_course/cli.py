@@ -110,6 +110,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument('--scheduler', default=None, help='address of a Dask distributed scheduler to run on instead')
     b.add_argument('--retry-failed', action='store_true', help='rerun the runs that failed before')
     b.add_argument('--dry-run', action='store_true', help='list the runs and their state; run nothing')
+    e = sub.add_parser('student-edition', help="write the notebooks with the exercises' solutions replaced by templates (self-checks kept)")
+    e.add_argument('--out', required=True); e.add_argument('--nbs', default=None, help='the instructor notebooks (default: the course)')
     return p
 
 def main(argv=None):
@@ -131,6 +133,11 @@ def main(argv=None):
             kw = dict(policy=a.policy) if dataset == 'chexpert' else {}
             t = prepare(dataset, src, a.out, a.max_size, a.workers, **kw)
             print(f'{len(t)} images cached at {a.max_size} px in {a.out}; splits {t.split.value_counts().to_dict()}')
+            return 0
+        if a.cmd == 'student-edition':
+            from ssbn_course.exercises import exercise_list, write_student_edition
+            paths = write_student_edition(a.out, a.nbs)
+            print(f'{len(paths)} notebooks written to {a.out}: {len(exercise_list(a.nbs))} exercises with their solutions replaced by `# your code here`.')
             return 0
         if a.cmd == 'batch':
             from ssbn_course.batch import run_batch

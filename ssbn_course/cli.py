@@ -112,6 +112,14 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument('--dry-run', action='store_true', help='list the runs and their state; run nothing')
     e = sub.add_parser('student-edition', help="write the notebooks with the exercises' solutions replaced by templates (self-checks kept)")
     e.add_argument('--out', required=True); e.add_argument('--nbs', default=None, help='the instructor notebooks (default: the course)')
+    d = sub.add_parser('docs', help='build the course website: chapters with their outputs, API reference, search (static HTML)')
+    d.add_argument('--out', required=True)
+    d.add_argument('--from', dest='from_run', default=None, help='a folder of executed notebooks (the one `ssbn-course run` prints); default: execute them first')
+    d.add_argument('--no-execute', action='store_true', help='show the notebooks as stored, without outputs (seconds)')
+    d.add_argument('--profile', choices=['quick', 'full'], default='quick'); d.add_argument('--nbs', default=None)
+    d.add_argument('--only', nargs='*', help='build only the pages whose names contain one of these (and the index)')
+    m = sub.add_parser('readme', help='write README.md from nbs/index.ipynb')
+    m.add_argument('--check', action='store_true', help='only say whether README.md is up to date (exit 1 if not)')
     return p
 
 def main(argv=None):
@@ -139,6 +147,24 @@ def main(argv=None):
             paths = write_student_edition(a.out, a.nbs)
             print(f'{len(paths)} notebooks written to {a.out}: {len(exercise_list(a.nbs))} exercises with their solutions replaced by `# your code here`.')
             return 0
+        if a.cmd == 'docs':
+            from ssbn_course.docs import build_site, execute_pages
+            run, failed = a.from_run, []
+            if run is None and not a.no_execute:
+                run = str(Path(a.out).resolve().with_name(Path(a.out).name + '_run'))
+                failed = [r['notebook'] for r in execute_pages(run, a.profile, a.nbs, a.only) if r['status'] != 'ok']
+            index = build_site(a.out, run, a.nbs, a.only)
+            print(f'Site written: {index}\nOpen it in a browser, or serve it: python -m http.server -d {a.out}')
+            if failed: print(f"error: {', '.join(failed)} failed; their pages show the outputs up to the failing cell.", file=sys.stderr)
+            return 1 if failed else 0
+        if a.cmd == 'readme':
+            from ssbn_course.docs import readme_text, write_readme
+            path = course_dir() / 'README.md'
+            if a.check:
+                ok = path.exists() and path.read_text() == readme_text()
+                print('README.md is up to date with nbs/index.ipynb.' if ok else 'README.md differs from nbs/index.ipynb: run `ssbn-course readme`.')
+                return 0 if ok else 1
+            print(f'{write_readme()} written from nbs/index.ipynb.'); return 0
         if a.cmd == 'batch':
             from ssbn_course.batch import run_batch
             t = run_batch(a.grid, a.out, a.workers, a.scheduler, a.retry_failed, a.dry_run)

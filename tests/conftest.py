@@ -1,5 +1,9 @@
-"Shared fixtures: tiny datasets in each real dataset's exact layout, written by the course's own writers or by hand."
+"""Shared fixtures: tiny datasets in each real dataset's exact layout, written by the course's own writers or by hand; the
+folder the chapters are executed into (tests/test_notebooks.py), which the site tests then build from."""
+import subprocess, sys
+from pathlib import Path
 import pytest
+from ssbn_course.cli import course_dir, run_notebook
 from ssbn_course.phantoms import write_phantom_dataset
 
 
@@ -16,3 +20,25 @@ def chexpert_dir(tmp_path_factory):
 @pytest.fixture(scope='session')
 def vindr_dir(tmp_path_factory):
     return write_phantom_dataset(tmp_path_factory.mktemp('vindr'), 'vindr', n_patients=12, image_size=64, workers=1)
+
+
+@pytest.fixture(scope='session')
+def course_run(tmp_path_factory):
+    "One folder for the whole session's executed chapters, laid out as `ssbn-course run` lays them out: `<chapter>/<chapter>.ipynb`."
+    return tmp_path_factory.mktemp('course')
+
+
+PLOTLY_CHAPTER = '01_phantoms'      # a chapter with plotly figures and the size slider
+
+
+@pytest.fixture(scope='session')
+def site(course_run, tmp_path_factory):
+    nb = course_dir() / f'nbs/{PLOTLY_CHAPTER}.ipynb'
+    if not (course_run / PLOTLY_CHAPTER / nb.name).exists():
+        r = run_notebook(nb, course_run / PLOTLY_CHAPTER / nb.name, dict(out_dir=str(course_run / PLOTLY_CHAPTER), n_patients=6, image_size=128), cwd=course_run)
+        assert r['status'] == 'ok', r
+    out = tmp_path_factory.mktemp('site') / 'site'
+    r = subprocess.run([str(Path(sys.executable).parent / 'ssbn-course'), 'docs', '--out', str(out), '--from', str(course_run)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert 'Site written' in r.stdout
+    return out

@@ -12,13 +12,9 @@ SMALLER = {'03_ssbn': dict(fixres_epochs=3),
            '08_evaluate': dict(n_boot=100), '10_external': dict(n_boot=100, n_patients=80)}
 
 
-@pytest.fixture(scope='module')
-def course(tmp_path_factory):
-    return tmp_path_factory.mktemp('course')
-
-
 @pytest.mark.parametrize('nb', NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_chapter_runs(nb, course):
+def test_chapter_runs(nb, course_run):
+    course = course_run
     d = course / nb.stem
     r = run_notebook(nb, d / nb.name, dict(out_dir=str(d), **SMALLER.get(nb.stem, {})), cwd=course)
     print(f"\n{nb.name}: {r['status']} in {r['seconds']} s")

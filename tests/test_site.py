@@ -1,0 +1,86 @@
+"""The course website as `ssbn-course docs` builds it from the chapters executed in this session (tests/test_notebooks.py
+runs first and fills `course_run`; run alone, the fixture executes the one chapter the browser test opens), the README
+generated from the front page, and the Colab badge and install cell of every notebook."""
+import importlib, re, subprocess, sys
+from html.parser import HTMLParser
+from pathlib import Path
+import nbformat
+import pytest
+from ssbn_course.cli import course_dir, main
+from ssbn_course.docs import module_chapters, site_pages
+
+EXE = str(Path(sys.executable).parent / 'ssbn-course')
+
+
+class _Ids(HTMLParser):
+    def __init__(self): super().__init__(); self.ids, self.links = set(), []
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if 'id' in a: self.ids.add(a['id'])
+        if tag == 'a' and 'href' in a: self.links.append(a['href'])
+
+
+def parse(path):
+    p = _Ids(); p.feed(Path(path).read_text()); return p
+
+
+def test_every_exported_public_name_is_in_the_api_reference(site):
+    ids = parse(site / 'api.html').ids
+    missing = [f'{m}.{n}' for m in module_chapters() for n in importlib.import_module(m).__all__ if f'{m}.{n}' not in ids]
+    assert not missing, f'not in api.html: {missing}'
+    modules = {f'ssbn_course.{p.stem}' for p in (course_dir() / 'ssbn_course').glob('[a-z]*.py')}
+    assert set(module_chapters()) == modules, f'modules without a chapter page: {modules - set(module_chapters())}'
+
+
+def test_pages_navigation_badges_and_hidden_cells(site):
+    from conftest import PLOTLY_CHAPTER
+    pages = site_pages()
+    nav = [h for h in parse(site / 'index.html').links if h.endswith('.html') and '/' not in h]
+    order = list(dict.fromkeys(h for h in nav if h not in ('index.html',)))
+    assert order == [p.stem + '.html' for p in pages[1:]] + ['api.html'], order
+    for p in pages:
+        text = (site / f'{p.stem}.html').read_text()
+        assert f'colab.research.google.com/github/ssbn-course/ssbn-course/blob/main/nbs/{p.name}' in text, f'{p.name}: no Colab link'
+        assert not re.search(r'class="c1">#\|', text), f'{p.name}: a code cell shows an nbdev directive'
+        assert 'class="c1"># Colab only' not in text, f'{p.name}: a `#| hide` cell (the Colab install) is shown'
+        assert 'cdn.' not in text and 'unpkg.com' not in text, f'{p.name} loads something from a CDN'
+    phantoms = (site / f'{PLOTLY_CHAPTER}.html').read_text()
+    assert 'Outputs from a run with papermill' in phantoms and 'Plotly.newPlot' in phantoms and 'assets/plotly.min.js' in phantoms
+    assert 'id="ssbn_course.phantoms.render_phantom"' in phantoms          # the API card under the exported code
+    assert (site / 'assets/plotly.min.js').stat().st_size > 1e6
+
+
+def test_docs_errors_are_clear(tmp_path, capsys):
+    assert main(['docs', '--out', str(tmp_path / 's'), '--from', str(tmp_path / 'no-such-run')]) == 2
+    assert 'No run folder' in capsys.readouterr().err
+
+
+def test_docs_without_outputs_builds_in_seconds(tmp_path):
+    assert main(['docs', '--out', str(tmp_path / 's'), '--no-execute', '--only', '01_phantoms']) == 0
+    text = (tmp_path / 's/01_phantoms.html').read_text()
+    assert 'as stored, without outputs' in text
+    assert '<math' in text and '$400/n$' not in text          # the chapter's formulas as MathML
+    assert sorted(p.name for p in (tmp_path / 's').glob('*.html')) == ['01_phantoms.html', 'api.html', 'index.html']
+
+
+def test_readme_is_generated_from_the_front_page():
+    r = subprocess.run([EXE, 'readme', '--check'], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + ' (README.md is written from nbs/index.ipynb: edit the notebook, then run `ssbn-course readme`)'
+
+
+def test_every_notebook_has_a_colab_badge_and_an_install_cell_that_keeps_colabs_torch():
+    for p in site_pages():
+        cells = nbformat.read(p, as_version=4).cells
+        badge = f'https://colab.research.google.com/github/ssbn-course/ssbn-course/blob/main/nbs/{p.name}'
+        assert any(c.cell_type == 'markdown' and badge in c.source for c in cells[:3]), f'{p.name}: no Colab badge pointing at itself'
+        install = next((c.source for c in cells[:4] if c.cell_type == 'code' and 'google.colab' in c.source), None)
+        assert install, f'{p.name}: no Colab install cell'
+        pip_lines = [l for l in install.splitlines() if 'pip' in l]
+        assert any('--no-deps' in l and 'git+https://github.com/ssbn-course/ssbn-course' in l for l in pip_lines), p.name
+        assert not any(re.search(r"'torch(vision)?[=<>']", l) for l in pip_lines), f'{p.name}: the Colab cell reinstalls torch'
+
+
+def test_docs_executes_the_notebooks_first_by_default(tmp_path):
+    assert main(['docs', '--out', str(tmp_path / 's'), '--only', '00_core']) == 0
+    assert (tmp_path / 's_run/00_core/00_core.ipynb').exists()                      # executed beside the site
+    assert 'Outputs from a run with papermill' in (tmp_path / 's/00_core.html').read_text()

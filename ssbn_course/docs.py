@@ -171,6 +171,7 @@ def prepare_notebook(nb, name: str = 'page', chapter_of: dict | None = None):
     "A copy of `nb` as the site shows it: `#| hide` cells and directive lines removed, the Colab badge left to the page header, outputs made static, and an API card under each exported definition."
     from nbdev.process import extract_directives
     nb, cells, module, k = copy.deepcopy(nb), [], None, 0
+    nb.metadata.pop('widgets', None)   # saved widget state (a FigureWidget's carries all of plotly.js): no kernel here to use it
     for cell in nb.cells:
         if cell.cell_type == 'markdown' and COLAB_BADGE.match(cell.source): continue
         if cell.cell_type != 'code': cells.append(cell); continue

@@ -18,8 +18,8 @@ from .metrics import auc_table, delong_table, paired_bootstrap
 
 # %% auto #0
 __all__ = ['PAPER_TABLE', 'find_experiments', 'ensure_experiments', 'experiment_cache', 'Predictions', 'predict_experiments',
-           'results_table', 'forest_plot', 'save_figure', 'roc_points', 'roc_figure', 'grad_cam', 'case_views',
-           'case_figure', 'explorer']
+           'forest_plot', 'save_figure', 'roc_points', 'roc_figure', 'grad_cam', 'case_views', 'case_figure',
+           'explorer']
 
 # %% ../nbs/08_evaluate.ipynb #daa96c25
 def find_experiments(out_dir, experiments_dir=None) -> Path | None:
@@ -101,17 +101,11 @@ def predict_experiments(exp_dir, ds, seeds=None, transform=None) -> Predictions:
     return P
 
 # %% ../nbs/08_evaluate.ipynb #24a11f8c
+from .experiments import paper_table   # chapter 6's table, here from the saved models' predictions
+
 PAPER_TABLE = pd.DataFrame({'model': ['single 224', 'single 448', 'single 896', 'ensemble', 'SSBN'],
                             'paper AUC (%)': ['81.76 ± 0.18', '82.62 ± 0.11', '82.39 ± 0.13', '83.27 ± 0.11', '83.27 ± 0.17'],
                             'paper parameters': ['6.9M', '6.9M', '6.9M', '20.9M', '7.1M']})
-
-def results_table(aucs: pd.DataFrame) -> pd.DataFrame:
-    "Mean AUC over findings per (model, seed), then mean ± std over seeds, with parameters: the paper's table from a tidy AUC table."
-    per_seed = aucs.groupby(['model', 'seed'], sort=False).agg(auc=('auc', 'mean'), params=('params', 'first')).reset_index()
-    t = per_seed.groupby('model', sort=False).agg(mean_auc=('auc', 'mean'), std=('auc', 'std'), seeds=('seed', 'nunique'), params=('params', 'first'))
-    t['AUC (%)'] = [f'{100 * m:.2f} ± {100 * s:.2f}' if s == s else f'{100 * m:.2f}' for m, s in zip(t.mean_auc, t['std'])]
-    t['parameters'] = [f'{p / 1e6:.2f}M' if p >= 1e5 else f'{p / 1e3:.0f}k' for p in t.params]
-    return t
 
 # %% ../nbs/08_evaluate.ipynb #537c8eab
 def forest_plot(delong: pd.DataFrame, title: str = 'AUC difference per finding (DeLong 95% CI)'):

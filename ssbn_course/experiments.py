@@ -61,9 +61,9 @@ def run_comparison(cache_dir, out_dir, cfg: dict, seeds=None, progress: bool = T
     return pd.DataFrame(rows)
 
 def paper_table(results: pd.DataFrame) -> pd.DataFrame:
-    "Mean AUC over findings, then mean ± std over seeds, with parameter counts: the paper's table."
+    "Mean AUC over findings per (model, seed), then mean ± std over seeds (no ± for one seed), with parameter counts: the paper's table."
     per_seed = results.groupby(['model', 'seed'], sort=False).agg(auc=('auc', 'mean'), params=('params', 'first')).reset_index()
     t = per_seed.groupby('model', sort=False).agg(mean_auc=('auc', 'mean'), std=('auc', 'std'), seeds=('seed', 'nunique'), params=('params', 'first'))
-    t['AUC (%)'] = [f'{100 * m:.2f} ± {100 * s:.2f}' for m, s in zip(t.mean_auc, t['std'].fillna(0))]
+    t['AUC (%)'] = [f'{100 * m:.2f} ± {100 * s:.2f}' if s == s else f'{100 * m:.2f}' for m, s in zip(t.mean_auc, t['std'])]
     t['parameters'] = [f'{p / 1e6:.2f}M' if p >= 1e5 else f'{p / 1e3:.0f}k' for p in t.params]
     return t

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .data import CachedImages, LABEL_MAPS, prepare
-from .metrics import _mean_auc_cols
+from .metrics import _mean_auc_cols, patient_resamples
 
 # %% auto #0
 __all__ = ['ALIASES', 'harmonise_scores', 'harmonise_labels', 'external_cache', 'bootstrap_aucs', 'internal_external']
@@ -51,11 +51,8 @@ def external_cache(out_dir, external_dir=None, max_size: int = 128, n_patients: 
 def bootstrap_aucs(y, p, patients, n_boot: int = 300, seed: int = 0) -> np.ndarray:
     "Per-finding AUCs on `n_boot` patient resamples (replicates × findings; NaN where a resample lacks a class)."
     y, p, patients = np.asarray(y, float), np.asarray(p, float), np.asarray(patients)
-    uniq, inv = np.unique(patients, return_inverse=True)
-    groups = [np.flatnonzero(inv == g) for g in range(len(uniq))]
-    rng = np.random.default_rng(seed); cols = range(y.shape[1])
-    return np.stack([_mean_auc_cols(y[idx], p[idx], cols) for idx in
-                     (np.concatenate([groups[g] for g in rng.integers(0, len(uniq), len(uniq))]) for _ in range(n_boot))])
+    cols = range(y.shape[1])
+    return np.stack([_mean_auc_cols(y[idx], p[idx], cols) for idx in patient_resamples(patients, n_boot, seed)])
 
 def internal_external(P_int, P_ext, findings, n_boot: int = 300, seed: int = 0, alpha: float = .05) -> pd.DataFrame:
     "Tidy table per (model, seed, finding): internal and external AUC, the drop, and its bootstrap CI."

@@ -12,8 +12,8 @@ from scipy.stats import norm, rankdata
 from sklearn.metrics import roc_auc_score
 
 # %% auto #0
-__all__ = ['auc_midrank', 'delong_placements', 'delong_cov', 'DeLongResult', 'delong_test', 'paired_bootstrap', 'auc_table',
-           'holm', 'delong_table']
+__all__ = ['auc_midrank', 'delong_placements', 'delong_cov', 'DeLongResult', 'delong_test', 'patient_resamples',
+           'paired_bootstrap', 'auc_table', 'holm', 'delong_table']
 
 # %% ../nbs/07_metrics.ipynb #38803481
 def _known(y, *scores, name='scores'):
@@ -81,6 +81,15 @@ def _mean_auc_cols(y, p, cols):
         aucs.append(_rank_auc(yk, p[k, j]) if 0 < yk.sum() < len(yk) else np.nan)
     return np.array(aucs)
 
+def patient_resamples(patients, n_boot: int, seed: int = 0, progress: bool = False):
+    "Yield `n_boot` bootstrap resamples of case indices that draw whole patients with replacement (a patient's cases stay together)."
+    from tqdm.auto import tqdm
+    uniq, inv = np.unique(np.asarray(patients), return_inverse=True)
+    order = np.argsort(inv, kind='stable'); starts = np.searchsorted(inv[order], np.arange(len(uniq) + 1))
+    rng = np.random.default_rng(seed)
+    for _ in tqdm(range(n_boot), desc='bootstrap', disable=not progress):
+        yield np.concatenate([order[starts[g]:starts[g + 1]] for g in rng.integers(0, len(uniq), len(uniq))])
+
 def paired_bootstrap(y, p1, p2, patients, n_boot: int = 1000, seed: int = 0, alpha: float = .05, progress: bool = False) -> dict:
     "Mean-AUC difference (model 1 − model 2) over findings, with a percentile CI from resampling patients."
     y, p1, p2 = (np.asarray(a, dtype=float) for a in (y, p1, p2))
@@ -92,19 +101,14 @@ def paired_bootstrap(y, p1, p2, patients, n_boot: int = 1000, seed: int = 0, alp
     a1, a2 = _mean_auc_cols(y, p1, cols), _mean_auc_cols(y, p2, cols)
     ok = ~np.isnan(a1 - a2)
     if not ok.any(): raise ValueError('No finding has both positive and negative cases: nothing to compare.')
-    uniq, inv = np.unique(patients, return_inverse=True)
-    order = np.argsort(inv, kind='stable'); starts = np.searchsorted(inv[order], np.arange(len(uniq) + 1))
-    rng, diffs = np.random.default_rng(seed), []
-    from tqdm.auto import tqdm
-    for _ in tqdm(range(n_boot), desc='bootstrap', disable=not progress):
-        pick = rng.integers(0, len(uniq), len(uniq))
-        idx = np.concatenate([order[starts[g]:starts[g + 1]] for g in pick])
+    diffs = []
+    for idx in patient_resamples(patients, n_boot, seed, progress):
         d = _mean_auc_cols(y[idx], p1[idx], cols) - _mean_auc_cols(y[idx], p2[idx], cols)
         if (~np.isnan(d)).any(): diffs.append(np.nanmean(d))
     diffs = np.array(diffs)
     lo, hi = np.percentile(diffs, [100 * alpha / 2, 100 * (1 - alpha / 2)])
     return dict(mean_auc1=float(a1[ok].mean()), mean_auc2=float(a2[ok].mean()), diff=float((a1 - a2)[ok].mean()), ci_low=float(lo), ci_high=float(hi),
-                p_two_sided=float(min(1., 2 * min((diffs <= 0).mean(), (diffs >= 0).mean()))), n_boot=len(diffs), n_patients=len(uniq))
+                p_two_sided=float(min(1., 2 * min((diffs <= 0).mean(), (diffs >= 0).mean()))), n_boot=len(diffs), n_patients=len(np.unique(patients)))
 
 # %% ../nbs/07_metrics.ipynb #97c72ec9
 def auc_table(y, predictions: dict, findings, **tags) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import pandas as pd
 from .core import profile_config
 from .data import CachedImages
 from .experiments import ensure_cache, learnable_findings
-from .metrics import auc_midrank, _mean_auc_cols
+from .metrics import auc_midrank, _mean_auc_cols, patient_resamples
 from .train import TrainConfig, fit, load_trained, predict
 
 # %% auto #0
@@ -61,13 +61,8 @@ def best_size(y, by_size: dict, findings, patients, n_boot: int = 500, seed: int
     S = np.stack([np.asarray(by_size[s], float) for s in sizes])                  # sizes × cases × findings
     cols = range(y.shape[1])
     point = np.stack([_mean_auc_cols(y, S[i], cols) for i in range(len(sizes))])  # sizes × findings
-    uniq, inv = np.unique(patients, return_inverse=True)
-    groups = [np.flatnonzero(inv == g) for g in range(len(uniq))]
-    rng = np.random.default_rng(seed); boots = []
-    for _ in range(n_boot):
-        idx = np.concatenate([groups[g] for g in rng.integers(0, len(uniq), len(uniq))])
-        boots.append(np.stack([_mean_auc_cols(y[idx], S[i][idx], cols) for i in range(len(sizes))]))
-    B = np.stack(boots)                                                           # boot × sizes × findings
+    B = np.stack([np.stack([_mean_auc_cols(y[idx], S[i][idx], cols) for i in range(len(sizes))])
+                  for idx in patient_resamples(patients, n_boot, seed)])                 # boot × sizes × findings
     rows = []
     for j, f in enumerate(findings):
         if np.isnan(point[:, j]).any():

@@ -56,12 +56,12 @@ def _headline(results: dict, width: int = 100) -> str:
     s = ', '.join(f'{k}={fmt(v)}' for k, v in results.items())
     return s if len(s) <= width else s[:width - 1] + '…'
 
-def run_course(profile: str = 'quick', out='runs', data_dir=None, nbs=None, only=None) -> pd.DataFrame:
-    "Execute every chapter with papermill into a dated run folder; return (and print) the summary table."
+def run_course(profile: str = 'quick', out='runs', data_dir=None, nbs=None, only=None, run_dir=None, notebooks=None) -> pd.DataFrame:
+    "Execute every chapter (or the given `notebooks`) with papermill into a dated run folder under `out` (or `run_dir`); return (and print) the summary table."
     from ssbn_course.core import dated_run_dir
-    run = dated_run_dir(out, profile)
+    run = Path(run_dir) if run_dir else dated_run_dir(out, profile)
     rows = []
-    for nb in chapters(nbs):
+    for nb in notebooks or chapters(nbs):
         if only and not any(o in nb.stem for o in only): continue
         print(f'▶ {nb.name} ...', flush=True)
         d = run / nb.stem
@@ -152,7 +152,8 @@ def main(argv=None):
             run, failed = a.from_run, []
             if run is None and not a.no_execute:
                 run = str(Path(a.out).resolve().with_name(Path(a.out).name + '_run'))
-                failed = [r['notebook'] for r in execute_pages(run, a.profile, a.nbs, a.only) if r['status'] != 'ok']
+                t = execute_pages(run, a.profile, a.nbs, a.only)
+                failed = list(t.notebook[t.status != 'ok'])
             index = build_site(a.out, run, a.nbs, a.only)
             print(f'Site written: {index}\nOpen it in a browser, or serve it: python -m http.server -d {a.out}')
             if failed: print(f"error: {', '.join(failed)} failed; their pages show the outputs up to the failing cell.", file=sys.stderr)

@@ -31,11 +31,11 @@ def notebook_title(nb) -> str:
             if m: return m.group(1).strip()
     return nb.metadata.get('name', 'untitled')
 
-def _settings() -> dict:
+def _settings():
+    "The course's nbdev settings (settings.ini): repository, branch, notebook folder."
+    from nbdev.config import get_config
     from ssbn_course.cli import course_dir
-    import configparser
-    cfg = configparser.ConfigParser(delimiters=['=']); cfg.read(course_dir() / 'settings.ini')
-    return dict(cfg['DEFAULT'])
+    return get_config(path=course_dir())
 
 # %% ../nbs/93_docs.ipynb #73923295
 def _math(content: str, opts: dict) -> str:
@@ -400,9 +400,10 @@ def build_site(out, executed=None, nbs=None, only=None) -> Path:
         body, res = exporter.from_notebook_node(prepare_notebook(nb, p.stem, chapter_of), resources={})
         css = css or '\n'.join(res.get('inlining', {}).get('css', []))
         body = _links(body, nbs_dir)
-        colab = f"https://colab.research.google.com/github/{s['user']}/{s['repo']}/blob/{s.get('branch', 'main')}/{s['nbs_path']}/{p.name}"
+        rel = f"{Path(s['nbs_path']).relative_to(s.config_path).as_posix()}/{p.name}"    # nbs/<notebook> in the repository
+        colab = f"https://colab.research.google.com/github/{s['user']}/{s['repo']}/blob/{s.get('branch', 'main')}/{rel}"
         tools = (f'<a class="colab" href="{colab}"><img src="assets/colab-badge.svg" alt="Open in Colab" width="117" height="20"></a>'
-                 f'<a href="{s["git_url"]}/blob/{s.get("branch", "main")}/{s["nbs_path"]}/{p.name}">{s["nbs_path"]}/{p.name} on GitHub</a>')
+                 f'<a href="{s["git_url"]}/blob/{s.get("branch", "main")}/{rel}">{rel} on GitHub</a>')
         body = _provenance(nb, exe is not None) + body
         (out / f'{p.stem}.html').write_text(_page(title, body, nav, p.stem, tools, nav[i - 1][:2] if i else None, nav[i + 1][:2],
                                                   plotly='plotly-graph-div' in body))
@@ -415,17 +416,10 @@ def build_site(out, executed=None, nbs=None, only=None) -> Path:
     return out / 'index.html'
 
 # %% ../nbs/93_docs.ipynb #a2fc8647
-def execute_pages(run_dir, profile: str = 'quick', nbs=None, only=None) -> list:
-    "Execute every chapter and tooling notebook with papermill into `run_dir/<stem>/` (the layout of `ssbn-course run`); return each run's status."
-    from ssbn_course.cli import run_notebook
-    run_dir, results = Path(run_dir).resolve(), []
-    for p in site_pages(nbs):
-        if p.stem == 'index' or (only and not any(o in p.stem for o in only)): continue
-        print(f'▶ {p.name} ...', flush=True)
-        r = run_notebook(p, run_dir / p.stem / p.name, dict(out_dir=str(run_dir / p.stem), profile=profile), cwd=run_dir)
-        print(f"  {r['status']} in {r['seconds']} s" + (f" (cell {r['cell']}: {r['error']})" if r['error'] else ''), flush=True)
-        results.append(r)
-    return results
+def execute_pages(run_dir, profile: str = 'quick', nbs=None, only=None):
+    "Execute every chapter and tooling notebook with papermill into `run_dir/<stem>/` (the layout of `ssbn-course run`, whose runner this is); return its summary table."
+    from ssbn_course.cli import run_course
+    return run_course(profile, nbs=nbs, only=only, run_dir=Path(run_dir).resolve(), notebooks=[p for p in site_pages(nbs) if p.stem != 'index'])
 
 # %% ../nbs/93_docs.ipynb #27c0ad9e
 README_NOTE = '<!-- Generated from nbs/index.ipynb by `ssbn-course readme`: edit the notebook, then run that command. -->'

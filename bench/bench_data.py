@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from ssbn_course.phantoms import sample_spec, render_phantom, write_phantom_dataset
+from ssbn_course.phantoms import sample_spec, render_phantom
+from ssbn_course.layouts import write_phantom_dataset
 from ssbn_course.data import prepare, CachedImages, multi_size_batch, read_image, letterbox
 
 

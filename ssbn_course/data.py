@@ -12,9 +12,11 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
+from .core import held_out_patients, sizes_of
+from .layouts import NIH_FINDINGS, CHEXPERT_LABELS, VINDR_LABELS
 
 # %% auto #0
-__all__ = ['NIH_FINDINGS', 'LABEL_MAPS', 'TABLE_COLUMNS', 'UNCERTAINTY_POLICIES', 'LOADERS', 'GRAY_MEAN', 'GRAY_STD',
+__all__ = ['HARMONISED', 'LABEL_MAPS', 'TABLE_COLUMNS', 'UNCERTAINTY_POLICIES', 'LOADERS', 'GRAY_MEAN', 'GRAY_STD',
            'ImageReadError', 'read_dicom', 'read_image', 'shared_findings', 'safe_join', 'patient_split',
            'check_patient_splits', 'load_nih', 'load_chexpert', 'load_vindr', 'load_table', 'findings_of', 'letterbox',
            'prepare', 'CachedImages', 'augment', 'multi_size_batch']
@@ -52,18 +54,13 @@ def read_image(path) -> np.ndarray:
         raise ImageReadError(f'{path}: cannot read this image ({type(e).__name__}: {e}). Is the file truncated or not an image?') from e
 
 # %% ../nbs/02_data.ipynb #22a7e403
-NIH_FINDINGS = ['Atelectasis', 'Cardiomegaly', 'Consolidation', 'Edema', 'Effusion', 'Emphysema', 'Fibrosis', 'Hernia',
-                'Infiltration', 'Mass', 'Nodule', 'Pleural_Thickening', 'Pneumonia', 'Pneumothorax']
-LABEL_MAPS = {
-    'nih': {f: f for f in NIH_FINDINGS},
-    'chexpert': {'Enlarged Cardiomediastinum': 'Enlarged Cardiomediastinum', 'Cardiomegaly': 'Cardiomegaly', 'Lung Opacity': 'Lung Opacity',
-                 'Lung Lesion': 'Lung Lesion', 'Edema': 'Edema', 'Consolidation': 'Consolidation', 'Pneumonia': 'Pneumonia',
-                 'Atelectasis': 'Atelectasis', 'Pneumothorax': 'Pneumothorax', 'Pleural Effusion': 'Effusion', 'Fracture': 'Fracture'},
-    'vindr': {'Atelectasis': 'Atelectasis', 'Cardiomegaly': 'Cardiomegaly', 'Consolidation': 'Consolidation', 'Edema': 'Edema',
-              'Emphysema': 'Emphysema', 'Infiltration': 'Infiltration', 'Lung Opacity': 'Lung Opacity', 'Nodule/Mass': 'Lung Lesion',
-              'Pleural effusion': 'Effusion', 'Pleural thickening': 'Pleural_Thickening', 'Pneumothorax': 'Pneumothorax',
-              'Pulmonary fibrosis': 'Fibrosis', 'Pneumonia': 'Pneumonia', 'Rib fracture': 'Fracture', 'Clavicle fracture': 'Fracture'},
-}
+HARMONISED = {'Pleural Effusion': 'Effusion', 'Pleural effusion': 'Effusion', 'Nodule/Mass': 'Lung Lesion', 'Pleural thickening': 'Pleural_Thickening',
+              'Pulmonary fibrosis': 'Fibrosis', 'Rib fracture': 'Fracture', 'Clavicle fracture': 'Fracture'}   # a dataset's name -> the course's
+_NOT_FINDINGS = ('No Finding', 'Pleural Other', 'Support Devices')
+LABEL_MAPS = {'nih': {f: f for f in NIH_FINDINGS},
+              'chexpert': {c: HARMONISED.get(c, c) for c in CHEXPERT_LABELS if c not in _NOT_FINDINGS}}
+LABEL_MAPS['vindr'] = {c: HARMONISED.get(c, c) for c in VINDR_LABELS              # VinDr's classes that NIH or CheXpert also label
+                       if HARMONISED.get(c, c) in {*LABEL_MAPS['nih'].values(), *LABEL_MAPS['chexpert'].values()}}
 TABLE_COLUMNS = ['image_id', 'path', 'patient', 'view', 'split']
 
 def shared_findings(a: str, b: str) -> list:
@@ -87,9 +84,7 @@ def safe_join(root: Path, rel: str) -> Path:
 
 def patient_split(df: pd.DataFrame, fraction: float, seed: int = 0, into: str = 'val', among: str = 'train') -> pd.DataFrame:
     "Move a seeded `fraction` of the patients of split `among` to split `into`."
-    pats = sorted(df.loc[df.split == among, 'patient'].unique())
-    k = int(round(fraction * len(pats)))
-    chosen = set(np.random.default_rng(seed).permutation(pats)[:k]) if k else set()
+    chosen = held_out_patients(df.loc[df.split == among, 'patient'], fraction, seed)
     df = df.copy(); df.loc[(df.split == among) & df.patient.isin(chosen), 'split'] = into
     return df
 
@@ -149,8 +144,7 @@ def load_vindr(root, val_fraction: float = .1, seed: int = 0) -> pd.DataFrame:
         if not csv.is_file() and (root / f'annotations_{split}.csv').is_file(): csv = root / f'annotations_{split}.csv'
         if split == 'test' and not csv.is_file(): continue
         ann = _read_csv(csv, ['image_id', 'class_name'], 'VinDr-CXR')
-        known = set(LABEL_MAPS['vindr']) | {'Aortic enlargement', 'Calcification', 'Enlarged PA', 'ILD', 'Lung cavity', 'Lung cyst', 'Mediastinal shift',
-                                            'Other lesion', 'No finding', 'COPD', 'Lung tumor', 'Tuberculosis', 'Other disease', 'Other diseases'}
+        known = {*VINDR_LABELS, 'Other disease'}            # both spellings occur in VinDr-CXR's releases
         unknown = sorted(set(ann.class_name) - known)
         if unknown: raise ValueError(f'{csv.name} has class name(s) {unknown} that VinDr-CXR does not define.')
         ids = sorted(ann.image_id.unique())
@@ -248,8 +242,7 @@ def augment(x: torch.Tensor, generator: torch.Generator | None = None, degrees: 
 
 def multi_size_batch(images: torch.Tensor, sizes, device='cpu', generator: torch.Generator | None = None, train: bool = False) -> dict:
     "{size: normalised float batch} from a uint8 batch at the largest size, with one augmentation shared by all sizes."
-    from ssbn_course.models import resize
     x = images.to(device, non_blocking=True).float().div_(255)
     if train: x = augment(x, generator)
     x = (x - GRAY_MEAN) / GRAY_STD
-    return {s: resize(x, s) for s in sorted(sizes)}
+    return sizes_of(x, sizes)

@@ -4,104 +4,100 @@
 
 # %% ../nbs/08_evaluate.ipynb #53b1bb8d
 from __future__ import annotations
-import io, math, warnings
+import io, json, math, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .core import profile_config
-from .data import CachedImages, multi_size_batch
-from .models import SizeEnsemble, count_parameters
-from .train import load_trained, predict
-from .metrics import auc_table, delong_table, paired_bootstrap
+from .core import profile_config, resize
+from .data import multi_size_batch
+from .models import SizeEnsemble
+from .train import auc_midrank, load_trained, predict, read_store
+from .metrics import delong_table, paired_bootstrap
+from .experiments import ensure_cache, run_comparison
 
 # %% auto #0
-__all__ = ['PAPER_TABLE', 'find_experiments', 'ensure_experiments', 'experiment_cache', 'Predictions', 'predict_experiments',
-           'forest_plot', 'save_figure', 'roc_points', 'roc_figure', 'grad_cam', 'case_views', 'case_figure',
-           'explorer']
+__all__ = ['PAPER_TABLE', 'find_experiments', 'ensure_experiments', 'experiment_cache', 'run_model', 'Predictions', 'forest_plot',
+           'save_figure', 'roc_points', 'roc_figure', 'grad_cam', 'case_views', 'case_figure', 'explorer']
 
 # %% ../nbs/08_evaluate.ipynb #daa96c25
 def find_experiments(out_dir, experiments_dir=None) -> Path | None:
-    "`experiments_dir` (checked), else chapter 6's folder beside `out_dir` if it holds trained models, else None."
+    "Chapter 6's store: `experiments_dir/comparison` (checked), else the one in `06_experiments` beside `out_dir` when it holds runs, else None."
+    has_runs = lambda d: d.is_dir() and any(d.glob('seed*/*/run.json'))
     if experiments_dir:
-        d = Path(experiments_dir)
-        if not list(d.glob('seed*/ssbn/best.pt')):
-            raise FileNotFoundError(f'{d} holds no trained models (seed*/ssbn/best.pt): run chapter 6 (06_experiments) with out_dir={str(d)!r} first.')
+        d = Path(experiments_dir) / 'comparison'
+        if not has_runs(d): raise FileNotFoundError(f'{experiments_dir} holds no trained comparison (comparison/seed*/*/run.json): run chapter 6 (06_experiments) with out_dir={str(experiments_dir)!r} first.')
         return d
-    d = Path(out_dir).resolve().parent / '06_experiments'
-    return d if list(d.glob('seed*/ssbn/best.pt')) else None
+    d = Path(out_dir).resolve().parent / '06_experiments' / 'comparison'
+    return d if has_runs(d) else None
 
 def ensure_experiments(out_dir, experiments_dir=None, profile: str = 'quick', data_dir=None, seeds=(0,)) -> Path:
-    "The folder of chapter 6's trained models; trains `seeds` of the comparison under `out_dir/experiments` when none is found."
+    "Chapter 6's store; when there is none, trains `seeds` of the comparison under `out_dir/experiments` first, and says so."
     d = find_experiments(out_dir, experiments_dir)
     if d is not None: return d
-    from ssbn_course.experiments import ensure_cache, run_comparison
     d = Path(out_dir) / 'experiments'
     print(f"No trained models from chapter 6 beside {out_dir}: training seed(s) {list(seeds)} of the comparison in {d} first.")
     cfg = profile_config(profile, seeds=seeds)
-    cache = ensure_cache(cfg, d, data_dir)
-    if not all((d / f'seed{s}/ssbn/best.pt').exists() for s in seeds): run_comparison(cache, d, cfg)
-    return d
+    run_comparison(ensure_cache(cfg, d, data_dir), d / 'comparison', cfg)
+    return d / 'comparison'
 
-def experiment_cache(exp_dir) -> Path:
-    "The prepared cache the experiments were trained on (`cache-*` inside `exp_dir`)."
-    found = sorted(p.parent for p in Path(exp_dir).glob('cache-*/labels.csv'))
-    if not found: raise FileNotFoundError(f'{exp_dir} has no prepared cache (cache-*/labels.csv); pass the cache the models were trained on.')
-    return found[0]
+def experiment_cache(store_dir) -> Path:
+    "The prepared cache the runs of `store_dir` were trained on, as their cards record it."
+    for card in sorted(Path(store_dir).rglob('run.json')):
+        cache = json.loads(card.read_text()).get('cache')
+        if cache and (Path(cache) / 'labels.csv').is_file(): return Path(cache)
+    raise FileNotFoundError(f'No run under {store_dir} names a prepared cache that still exists (run.json "cache"): pass the cache the models were trained on.')
+
+def run_model(store_dir, name: str, seed: int):
+    "The trained model of the run `name` (e.g. 'SSBN') and `seed` in the store, loaded from the checkpoint its card names (for Grad-CAM and new data)."
+    runs = read_store(store_dir).query('name == @name and seed == @seed').run.unique()
+    if len(runs) != 1: raise ValueError(f'{store_dir} has {len(runs)} runs named {name!r} with seed {seed}.')
+    card = json.loads((Path(store_dir) / runs[0] / 'run.json').read_text())
+    if not card.get('checkpoint'): raise ValueError(f'{name!r} has no checkpoint of its own (an ensemble is made of its members).')
+    return load_trained(Path(store_dir) / runs[0] / card['checkpoint'])
 
 # %% ../nbs/08_evaluate.ipynb #6d9b9b9c
 @dataclass
 class Predictions:
-    "Scores of several models on the same cases: labels `y` (cases × findings, NaN = unknown), `patients`, and {(model, seed): scores}."
+    "The store as matrices: labels `y` (cases × findings, NaN = unknown), `patients`, `image_ids`, and {(name, seed): probabilities}."
     y: np.ndarray
     patients: np.ndarray
     image_ids: np.ndarray
     findings: list
     scores: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
+    outputs: dict = field(default_factory=dict)
+    kinds: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_store(cls, store: pd.DataFrame, split: str = 'test') -> Predictions:
+        "The runs of a `read_store` table on one split (per-size outputs only for SSBN: the others' equal their fused output)."
+        s = store[(store.split == split) & ((store.output == 'fused') | (store.model == 'SSBN'))]
+        if s.empty: raise ValueError(f'The store has no predictions on the {split!r} split; it has {sorted(store.split.unique())}.')
+        cases = s.drop_duplicates('image_id')[['image_id', 'patient']]
+        findings = list(dict.fromkeys(s.finding))
+        wide = lambda g, v: g.pivot_table(index='image_id', columns='finding', values=v, aggfunc='first', dropna=False).reindex(index=cases.image_id, columns=findings).to_numpy()
+        P = cls(wide(s.drop_duplicates(['image_id', 'finding']), 'label'), cases.patient.to_numpy(), cases.image_id.to_numpy(), findings)
+        for (name, seed), g in s.groupby(['name', 'seed'], sort=False):
+            P.scores[name, seed] = wide(g, 'prob'); P.params[name] = int(g.params.iloc[0]); P.outputs[name], P.kinds[name] = g.output.iloc[0], g.model.iloc[0]
+        return P
 
     @property
     def models(self) -> list: return list(dict.fromkeys(m for m, _ in self.scores))
     @property
     def seeds(self) -> list: return sorted({s for _, s in self.scores})
 
-    def of_seed(self, seed) -> dict:
-        "{model: scores} of one seed."
-        return {m: p for (m, s), p in self.scores.items() if s == seed}
+    def names(self, output: str | None = None, model: str | None = None) -> list:
+        "Model names, only those of one `output` ('fused' or 'size') and one kind of `model` ('single', 'ensemble', 'SSBN') when given."
+        return [m for m in self.models if output in (None, self.outputs[m]) and model in (None, self.kinds[m])]
 
-    def auc_table(self) -> pd.DataFrame:
-        "Tidy per-finding AUCs: model, seed, finding, auc, positives, negatives, params."
-        t = pd.concat([auc_table(self.y, self.of_seed(s), self.findings, seed=s) for s in self.seeds], ignore_index=True)
-        t['params'] = t.model.map(self.params)
-        return t
-
-def _ckpt_models(exp_dir, seed) -> dict:
-    d = Path(exp_dir) / f'seed{seed}'
-    singles = sorted(d.glob('single-*/best.pt'), key=lambda p: int(p.parent.name.split('-')[1]))
-    return {f"single {p.parent.name.split('-')[1]}": load_trained(p) for p in singles}, load_trained(d / 'ssbn/best.pt')
-
-def predict_experiments(exp_dir, ds, seeds=None, transform=None) -> Predictions:
-    "Score every trained model of chapter 6 (single sizes, their ensemble, SSBN fused and per size) on dataset `ds`; `transform` maps the models' outputs to `ds`'s findings."
-    seeds = seeds if seeds is not None else sorted(int(p.parent.name[4:]) for p in Path(exp_dir).glob('seed*/ssbn'))
-    if not seeds: raise FileNotFoundError(f'{exp_dir} holds no seed*/ssbn models.')
-    t = ds.table
-    P = Predictions(ds.labels.numpy().astype(float), t.patient.astype(str).values, t.image_id.astype(str).values, list(ds.findings))
-    for seed in seeds:
-        singles, ssbn = _ckpt_models(exp_dir, seed)
-        for m in [*singles.values(), ssbn]:
-            if transform is None and list(m.findings) != P.findings:
-                raise ValueError(f'The models of {exp_dir} predict {m.findings}, the dataset labels {P.findings}: pass transform= to map one onto the other.')
-        f = transform or (lambda a: a)
-        for name, m in singles.items(): P.scores[name, seed] = f(predict(m, ds)['fused']); P.params[name] = count_parameters(m)
-        if singles:
-            ens = SizeEnsemble(list(singles.values())); P.scores['ensemble', seed] = f(predict(ens, ds)['fused']); P.params['ensemble'] = count_parameters(ens)
-        p = predict(ssbn, ds); P.scores['SSBN', seed] = f(p['fused']); P.params['SSBN'] = count_parameters(ssbn)
-        for s in ssbn.sizes: P.scores[f'SSBN @ {s}', seed] = f(p[s]); P.params[f'SSBN @ {s}'] = count_parameters(ssbn)
-    return P
+    def of_seed(self, seed, names=None) -> dict:
+        "{name: scores} of one seed (of `names` only, when given)."
+        return {m: p for (m, s), p in self.scores.items() if s == seed and (names is None or m in names)}
 
 # %% ../nbs/08_evaluate.ipynb #24a11f8c
-from .experiments import paper_table   # chapter 6's table, here from the saved models' predictions
+from .experiments import auc_results, paper_table   # chapter 6's tables, here from its store
 
 PAPER_TABLE = pd.DataFrame({'model': ['single 224', 'single 448', 'single 896', 'ensemble', 'SSBN'],
                             'paper AUC (%)': ['81.76 ± 0.18', '82.62 ± 0.11', '82.39 ± 0.13', '83.27 ± 0.11', '83.27 ± 0.17'],
@@ -141,7 +137,6 @@ def roc_figure(y, scores: dict, findings, cols: int = 4, title: str = 'ROC curve
     "One panel per finding with every model's ROC curve (legend shared); findings without both classes are left empty."
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
-    from ssbn_course.metrics import auc_midrank
     import plotly.express as px
     rows = math.ceil(len(findings) / cols)
     fig = make_subplots(rows, cols, subplot_titles=list(findings), horizontal_spacing=.05, vertical_spacing=.12)
@@ -206,7 +201,6 @@ def case_views(model, ds, case: int, finding: int, sizes=None, outputs=None) -> 
     "For one case: per size, the input image, the probability of `ds`'s `finding` and its Grad-CAM (`outputs[finding]`: the model output to use, default the same index)."
     finding = outputs[finding] if outputs is not None else finding
     x, y = ds[case]
-    from ssbn_course.models import resize
     out = []
     for s in sizes or model.sizes:
         p, cam = grad_cam(model, x, s, finding)

@@ -4,16 +4,15 @@
 
 # %% ../nbs/06_experiments.ipynb #2fbfb084
 from __future__ import annotations
+import warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import profile_config
-from .data import CachedImages, prepare, findings_of
-from .models import SizeEnsemble, count_parameters
-from .train import TrainConfig, fit, load_trained, predict, per_finding_auc, mean_auc
+from .data import prepare, findings_of
+from .train import PREDICTION_COLUMNS, auc_midrank, fit, read_run, read_store, train_config, write_run
 
 # %% auto #0
-__all__ = ['learnable_findings', 'ensure_cache', 'run_comparison', 'paper_table']
+__all__ = ['RUN_COLUMNS', 'learnable_findings', 'ensure_cache', 'write_ensemble', 'run_comparison', 'auc_results', 'paper_table']
 
 # %% ../nbs/06_experiments.ipynb #e470da61
 def learnable_findings(cache_dir) -> list:
@@ -21,13 +20,13 @@ def learnable_findings(cache_dir) -> list:
     t = pd.read_csv(Path(cache_dir) / 'labels.csv')
     return [f for f in findings_of(t) if all(((g[f] == 1).any() and (g[f] == 0).any()) for _, g in t.groupby('split'))]
 
-def ensure_cache(cfg: dict, out_dir, data_dir=None, cache_dir=None) -> Path:
-    "A prepared cache: `cache_dir` if given, else `data_dir` prepared, else a phantom dataset written and prepared under `out_dir`."
+def ensure_cache(cfg: dict, out_dir, data_dir=None, cache_dir=None, max_size: int | None = None) -> Path:
+    "A prepared cache (images at `max_size`, default the profile's largest size): `cache_dir` if given, else `data_dir` prepared, else a phantom dataset written and prepared under `out_dir`."
     if cache_dir: return Path(cache_dir)
-    max_size = max(cfg['sizes'])
+    max_size = max_size or max(cfg['sizes'])
     if data_dir is None:
         if cfg['dataset'] != 'phantoms': raise ValueError(f"The {cfg['profile']} profile trains on {cfg['dataset']}: pass data_dir= the dataset's folder (see data_prep/README.md).")
-        from ssbn_course.phantoms import write_phantom_dataset
+        from ssbn_course.layouts import write_phantom_dataset
         data_dir = Path(out_dir) / 'phantoms-nih'
         if not (data_dir / 'Data_Entry_2017.csv').exists():
             write_phantom_dataset(data_dir, 'nih', n_patients=cfg['n_patients'], studies_per_patient=cfg['studies_per_patient'], image_size=cfg['image_size'], workers=2)
@@ -37,33 +36,52 @@ def ensure_cache(cfg: dict, out_dir, data_dir=None, cache_dir=None) -> Path:
     prepare(dataset, data_dir, cache, max_size=max_size, workers=2)
     return cache
 
-def _rows(p: dict, findings, **tags) -> list:
-    return [dict(tags, finding=f, auc=a) for f, a in per_finding_auc(p['y'], p['fused'], findings).items()]
+# %% ../nbs/06_experiments.ipynb #5ebe04eb
+def write_ensemble(out_dir, member_dirs) -> Path:
+    "The ensemble of single-size runs from their stored logits (the mean over members, as `SizeEnsemble` averages them), written as a run of its own."
+    cards, preds = zip(*(read_run(d) for d in member_dirs))
+    fused = [p[p.output == 'fused'].set_index(['split', 'image_id', 'finding']) for p in preds]
+    logits = pd.concat([f.logit for f in fused], axis=1)
+    if logits.isna().any().any() or any(len(f) != len(logits) for f in fused):
+        raise ValueError(f'The members {[str(d) for d in member_dirs]} were not scored on the same cases and findings: they cannot be averaged.')
+    t = fused[0].drop(columns=['logit', 'prob']).assign(logit=logits.mean(axis=1)).reset_index()
+    t['prob'] = 1 / (1 + np.exp(-t.logit))
+    card = dict(model='ensemble', variant='mean', arch=cards[0]['arch'], sizes=sorted(s for c in cards for s in c['sizes']), seed=cards[0]['seed'],
+                findings=cards[0]['findings'], params=sum(c['params'] for c in cards), checkpoint=None,
+                members=[Path(d).resolve().relative_to(Path(out_dir).resolve().parent).as_posix() for d in member_dirs])
+    return write_run(out_dir, card, t[PREDICTION_COLUMNS])
 
 def run_comparison(cache_dir, out_dir, cfg: dict, seeds=None, progress: bool = True) -> pd.DataFrame:
-    "Train single-size models, their ensemble and SSBN for each seed; test AUC per finding as a tidy frame."
-    findings, rows = learnable_findings(cache_dir), []
-    test = CachedImages(cache_dir, 'test', findings)
-    base = dict(arch=cfg['arch'], findings=findings, epochs=cfg['epochs'], batch_size=cfg['batch_size'], lr=cfg['lr'], pretrained=cfg['pretrained'])
+    "For each seed: one single-size model per size, their ensemble and the SSBN model, into `out_dir/seed{k}/`; returns `auc_results` of the store."
+    findings = learnable_findings(cache_dir)
     for seed in seeds or cfg['seeds']:
-        singles = []
-        for s in cfg['sizes']:
-            fit(cache_dir, Path(out_dir) / f'seed{seed}/single-{s}', TrainConfig(sizes=(s,), seed=seed, **base), progress=progress)
-            m = load_trained(Path(out_dir) / f'seed{seed}/single-{s}/best.pt'); singles.append(m)
-            rows += _rows(predict(m, test), findings, model=f'single {s}', size=s, seed=seed, params=count_parameters(m))
-        ens = SizeEnsemble(singles)
-        rows += _rows(predict(ens, test), findings, model='ensemble', size='all', seed=seed, params=count_parameters(ens))
-        fit(cache_dir, Path(out_dir) / f'seed{seed}/ssbn', TrainConfig(sizes=tuple(cfg['sizes']), seed=seed, **base), progress=progress)
-        m = load_trained(Path(out_dir) / f'seed{seed}/ssbn/best.pt'); p = predict(m, test)
-        rows += _rows(p, findings, model='SSBN', size='all', seed=seed, params=count_parameters(m))
-        for s in cfg['sizes']:   # the SSBN model evaluated at one of its sizes, without retraining
-            rows += _rows(dict(y=p['y'], fused=p[s]), findings, model=f'SSBN @ {s}', size=s, seed=seed, params=count_parameters(m))
+        d = Path(out_dir) / f'seed{seed}'
+        singles = [fit(cache_dir, d / f'single-{s}', train_config(cfg, sizes=(s,), seed=seed, findings=findings), progress=progress).dir for s in cfg['sizes']]
+        write_ensemble(d / 'ensemble', singles)
+        fit(cache_dir, d / 'ssbn', train_config(cfg, seed=seed, findings=findings), progress=progress)
+    return auc_results(read_store(out_dir, 'test'))
+
+# %% ../nbs/06_experiments.ipynb #69a83b5f
+RUN_COLUMNS = ['name', 'model', 'variant', 'arch', 'sizes', 'max_size', 'seed', 'output', 'size', 'params', 'split']
+
+def auc_results(store: pd.DataFrame) -> pd.DataFrame:
+    "Test AUC per run, output and finding, with its positive and negative counts: the tidy table every later table is made from."
+    store = store[(store.output == 'fused') | (store.model == 'SSBN')]
+    rows, undefined = [], set()
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        for key, g in store.groupby(RUN_COLUMNS + ['finding'], sort=False):
+            y = g.label.to_numpy(); a = auc_midrank(y, g.prob.to_numpy())
+            if a != a: undefined.add(key[-1])
+            rows.append(dict(zip(RUN_COLUMNS + ['finding'], key), auc=a, positives=int((y == 1).sum()), negatives=int((y == 0).sum())))
+    if undefined: warnings.warn(f'AUC undefined (a class is missing among the cases) for {sorted(undefined)}.')
     return pd.DataFrame(rows)
 
 def paper_table(results: pd.DataFrame) -> pd.DataFrame:
-    "Mean AUC over findings per (model, seed), then mean ± std over seeds (no ± for one seed), with parameter counts: the paper's table."
-    per_seed = results.groupby(['model', 'seed'], sort=False).agg(auc=('auc', 'mean'), params=('params', 'first')).reset_index()
-    t = per_seed.groupby('model', sort=False).agg(mean_auc=('auc', 'mean'), std=('auc', 'std'), seeds=('seed', 'nunique'), params=('params', 'first'))
+    "Mean AUC over findings per (name, seed), then mean ± std over seeds (no ± for one seed), with parameter counts: the paper's table."
+    kind = {'model': ('model', 'first')} if 'model' in results else {}          # 'single', 'ensemble', 'SSBN' when the table has it
+    per_seed = results.groupby(['name', 'seed'], sort=False).agg(auc=('auc', 'mean'), params=('params', 'first'), **kind).reset_index()
+    t = per_seed.groupby('name', sort=False).agg(mean_auc=('auc', 'mean'), std=('auc', 'std'), seeds=('seed', 'nunique'), params=('params', 'first'), **kind)
     t['AUC (%)'] = [f'{100 * m:.2f} ± {100 * s:.2f}' if s == s else f'{100 * m:.2f}' for m, s in zip(t.mean_auc, t['std'])]
     t['parameters'] = [f'{p / 1e6:.2f}M' if p >= 1e5 else f'{p / 1e3:.0f}k' for p in t.params]
     return t

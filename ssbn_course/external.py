@@ -4,14 +4,18 @@
 
 # %% ../nbs/10_external.ipynb #181d0d6d
 from __future__ import annotations
+import json
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .data import CachedImages, LABEL_MAPS, prepare
-from .metrics import _mean_auc_cols, patient_resamples
+from .data import prepare
+from .metrics import patient_resamples
+from .train import load_trained, per_finding_auc, predict, prediction_table, write_run
+from .experiments import write_ensemble
 
 # %% auto #0
-__all__ = ['ALIASES', 'harmonise_scores', 'harmonise_labels', 'external_cache', 'bootstrap_aucs', 'internal_external']
+__all__ = ['ALIASES', 'harmonise_scores', 'harmonise_labels', 'harmonise_store', 'external_cache', 'score_runs', 'bootstrap_aucs',
+           'internal_external']
 
 # %% ../nbs/10_external.ipynb #1e8ecbb7
 ALIASES = {'Nodule': 'Lung Lesion', 'Mass': 'Lung Lesion'}     # NIH splits what CheXpert and VinDr call one finding
@@ -34,12 +38,19 @@ def harmonise_labels(y: np.ndarray, findings, targets) -> np.ndarray:
         out.append(np.where(known.any(1), np.nanmax(np.where(known, sub, -1), 1), np.nan))
     return np.stack(out, 1)
 
+def harmonise_store(store: pd.DataFrame, targets) -> pd.DataFrame:
+    "A store's rows on `targets` through the label map: per target the max probability (and logit) over the outputs mapping to it; its label positive if any mapped label is, unknown if all are."
+    t = store.assign(finding=store.finding.map(lambda f: ALIASES.get(f, f)))
+    t = t[t.finding.isin(list(targets))]
+    keys = [c for c in t.columns if c not in ('label', 'logit', 'prob')]
+    return t.groupby(keys, sort=False, dropna=False).agg(label=('label', 'max'), logit=('logit', 'max'), prob=('prob', 'max')).reset_index()
+
 # %% ../nbs/10_external.ipynb #48ba6d84
 def external_cache(out_dir, external_dir=None, max_size: int = 128, n_patients: int = 150, domain: dict | None = None, seed: int = 7) -> Path:
     "A prepared VinDr-CXR cache: `external_dir` prepared, or VinDr-layout phantoms (other patients, shifted `domain`) written and prepared under `out_dir`."
     out_dir = Path(out_dir)
     if external_dir is None:
-        from ssbn_course.phantoms import write_phantom_dataset
+        from ssbn_course.layouts import write_phantom_dataset
         external_dir = out_dir / 'phantoms-vindr'
         if not (external_dir / 'annotations' / 'annotations_test.csv').exists():
             write_phantom_dataset(external_dir, 'vindr', n_patients=n_patients, image_size=max(256, max_size), seed=seed, domain=domain, test_fraction=.9, workers=2)
@@ -47,19 +58,34 @@ def external_cache(out_dir, external_dir=None, max_size: int = 128, n_patients: 
     prepare('vindr', external_dir, cache, max_size=max_size, workers=2)
     return cache
 
+def score_runs(store_dir, ds, out_dir, split: str = 'external') -> Path:
+    "Every trained run of `store_dir` scored once on a new dataset `ds` (its findings reached through the label map), written as a store of the same runs under `out_dir`; ensembles again from their members' logits."
+    store_dir, out_dir = Path(store_dir), Path(out_dir)
+    ensembles = []
+    for card_path in sorted(store_dir.rglob('run.json')):
+        card, rel = json.loads(card_path.read_text()), card_path.parent.relative_to(store_dir)
+        if not card.get('checkpoint'): ensembles.append((rel, card)); continue
+        out = predict(load_trained(card_path.parent / card['checkpoint']), ds, logits=True); y = out.pop('y')
+        z = {k: harmonise_scores(v, card['findings'], ds.findings) for k, v in out.items()}
+        if any(f != list(ds.findings) for f, _ in z.values()): raise ValueError(f'{rel} cannot score all of {ds.findings} through the label map.')
+        write_run(out_dir / rel, card, prediction_table(ds.table, y, {k: v for k, (_, v) in z.items()}, ds.findings, split))
+    for rel, card in ensembles: write_ensemble(out_dir / rel, [(out_dir / rel).parent / m for m in card['members']])
+    return out_dir
+
 # %% ../nbs/10_external.ipynb #41466ade
 def bootstrap_aucs(y, p, patients, n_boot: int = 300, seed: int = 0) -> np.ndarray:
     "Per-finding AUCs on `n_boot` patient resamples (replicates × findings; NaN where a resample lacks a class)."
     y, p, patients = np.asarray(y, float), np.asarray(p, float), np.asarray(patients)
-    cols = range(y.shape[1])
-    return np.stack([_mean_auc_cols(y[idx], p[idx], cols) for idx in patient_resamples(patients, n_boot, seed)])
+    return np.stack([per_finding_auc(y[idx], p[idx], warn=False).to_numpy() for idx in patient_resamples(patients, n_boot, seed)])
 
 def internal_external(P_int, P_ext, findings, n_boot: int = 300, seed: int = 0, alpha: float = .05) -> pd.DataFrame:
     "Tidy table per (model, seed, finding): internal and external AUC, the drop, and its bootstrap CI."
-    rows = []
+    ji, je = [list(P_int.findings).index(f) for f in findings], [list(P_ext.findings).index(f) for f in findings]   # the same column order
+    yi, ye, rows = P_int.y[:, ji], P_ext.y[:, je], []
     for (m, s), p_int in P_int.scores.items():
-        a_i, a_e = _mean_auc_cols(P_int.y, p_int, range(len(findings))), _mean_auc_cols(P_ext.y, P_ext.scores[m, s], range(len(findings)))
-        d = bootstrap_aucs(P_int.y, p_int, P_int.patients, n_boot, seed) - bootstrap_aucs(P_ext.y, P_ext.scores[m, s], P_ext.patients, n_boot, seed + 1)
+        p_int, p_ext = p_int[:, ji], P_ext.scores[m, s][:, je]
+        a_i, a_e = per_finding_auc(yi, p_int, findings).to_numpy(), per_finding_auc(ye, p_ext, findings).to_numpy()
+        d = bootstrap_aucs(yi, p_int, P_int.patients, n_boot, seed) - bootstrap_aucs(ye, p_ext, P_ext.patients, n_boot, seed + 1)
         lo, hi = np.nanpercentile(d, [100 * alpha / 2, 100 * (1 - alpha / 2)], axis=0)
         rows += [dict(model=m, seed=s, finding=f, internal=a_i[j], external=a_e[j], drop=a_i[j] - a_e[j], drop_low=lo[j], drop_high=hi[j]) for j, f in enumerate(findings)]
     return pd.DataFrame(rows)

@@ -9,41 +9,16 @@ from dataclasses import dataclass, asdict
 import numpy as np
 import pandas as pd
 from scipy.stats import norm, rankdata
-from sklearn.metrics import roc_auc_score
+from .train import auc_midrank, known_cases, per_finding_auc
 
 # %% auto #0
-__all__ = ['auc_midrank', 'delong_placements', 'delong_cov', 'DeLongResult', 'delong_test', 'patient_resamples',
-           'paired_bootstrap', 'auc_table', 'holm', 'delong_table']
-
-# %% ../nbs/07_metrics.ipynb #38803481
-def _known(y, *scores, name='scores'):
-    "Drop cases whose label is unknown (NaN); check labels are 0/1 and lengths agree."
-    y = np.asarray(y, dtype=float); scores = [np.asarray(s, dtype=float) for s in scores]
-    for s in scores:
-        if s.shape != y.shape: raise ValueError(f'{name} has shape {s.shape} but the labels have shape {y.shape}: one score per case.')
-    k = ~np.isnan(y)
-    if not np.isin(y[k], (0, 1)).all(): raise ValueError(f'Labels must be 0, 1 or NaN (unknown); got values {sorted(set(np.unique(y[k])) - {0., 1.})[:5]}.')
-    for s in scores:
-        if np.isnan(s[k]).any(): raise ValueError(f'{name} hold NaN for {int(np.isnan(s[k]).sum())} labelled case(s).')
-    return (y[k], *[s[k] for s in scores])
-
-def _rank_auc(y01, s) -> float:
-    "Mann-Whitney AUC of scores `s` for labels `y01` in {0, 1}, both classes present."
-    m = int(y01.sum()); n = len(y01) - m
-    return float((rankdata(s)[y01 == 1].sum() - m * (m + 1) / 2) / (m * n))
-
-def auc_midrank(y, score) -> float:
-    "ROC AUC as the Mann-Whitney statistic from midranks; NaN (with a warning) when a class is missing."
-    y, s = _known(y, score)
-    m, n = int((y == 1).sum()), int((y == 0).sum())
-    if m == 0 or n == 0:
-        warnings.warn(f'AUC undefined: {m} positive and {n} negative labelled case(s).'); return float('nan')
-    return _rank_auc(y, s)
+__all__ = ['delong_placements', 'delong_cov', 'DeLongResult', 'delong_test', 'patient_resamples', 'paired_bootstrap', 'auc_table',
+           'holm', 'delong_table']
 
 # %% ../nbs/07_metrics.ipynb #8c8da20a
 def delong_placements(y, *scores):
     "AUCs and DeLong placements (V10 over positives, V01 over negatives) of each score vector, by midranks."
-    y, *scores = _known(y, *scores)
+    y, *scores = known_cases(y, *scores)
     pos, neg = y == 1, y == 0
     m, n = int(pos.sum()), int(neg.sum())
     if m < 2 or n < 2: raise ValueError(f"DeLong's test needs at least 2 positive and 2 negative cases; got {m} and {n}.")
@@ -74,13 +49,6 @@ def delong_test(y, score1, score2, alpha: float = .05) -> DeLongResult:
     return DeLongResult(a1, a2, S[0, 0], S[1, 1], S[0, 1], d, se, z, float(2 * norm.sf(abs(z))), d - h, d + h)
 
 # %% ../nbs/07_metrics.ipynb #474d2881
-def _mean_auc_cols(y, p, cols):
-    aucs = []
-    for j in cols:
-        k = ~np.isnan(y[:, j]); yk = y[k, j]
-        aucs.append(_rank_auc(yk, p[k, j]) if 0 < yk.sum() < len(yk) else np.nan)
-    return np.array(aucs)
-
 def patient_resamples(patients, n_boot: int, seed: int = 0, progress: bool = False):
     "Yield `n_boot` bootstrap resamples of case indices that draw whole patients with replacement (a patient's cases stay together)."
     from tqdm.auto import tqdm
@@ -97,13 +65,13 @@ def paired_bootstrap(y, p1, p2, patients, n_boot: int = 1000, seed: int = 0, alp
     if not (y.shape == p1.shape == p2.shape): raise ValueError(f'Labels {y.shape} and predictions {p1.shape}, {p2.shape} must have the same shape.')
     patients = np.asarray(patients)
     if len(patients) != len(y): raise ValueError(f'{len(patients)} patient ids for {len(y)} cases: give one per case.')
-    cols = range(y.shape[1])
-    a1, a2 = _mean_auc_cols(y, p1, cols), _mean_auc_cols(y, p2, cols)
+    auc = lambda y, p: per_finding_auc(y, p, warn=False).to_numpy()      # NaN where a resample lacks a class
+    a1, a2 = auc(y, p1), auc(y, p2)
     ok = ~np.isnan(a1 - a2)
     if not ok.any(): raise ValueError('No finding has both positive and negative cases: nothing to compare.')
     diffs = []
     for idx in patient_resamples(patients, n_boot, seed, progress):
-        d = _mean_auc_cols(y[idx], p1[idx], cols) - _mean_auc_cols(y[idx], p2[idx], cols)
+        d = auc(y[idx], p1[idx]) - auc(y[idx], p2[idx])
         if (~np.isnan(d)).any(): diffs.append(np.nanmean(d))
     diffs = np.array(diffs)
     lo, hi = np.percentile(diffs, [100 * alpha / 2, 100 * (1 - alpha / 2)])
@@ -117,13 +85,11 @@ def auc_table(y, predictions: dict, findings, **tags) -> pd.DataFrame:
     for model, p in predictions.items():
         p = np.asarray(p, dtype=float)
         if p.shape != y.shape: raise ValueError(f'Predictions of {model!r} have shape {p.shape}, labels {y.shape}.')
+        aucs = per_finding_auc(y, p, findings, warn=False)
         for j, f in enumerate(findings):
-            k = ~np.isnan(y[:, j]); m = int(y[k, j].sum())
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore')
-                a = auc_midrank(y[:, j], p[:, j])
-            if math.isnan(a): warnings.warn(f'{model}: AUC of {f!r} undefined ({m} positive, {int(k.sum()) - m} negative labelled cases).')
-            rows.append(dict(tags, model=model, finding=f, auc=a, positives=m, negatives=int(k.sum()) - m))
+            m, n = int((y[:, j] == 1).sum()), int((y[:, j] == 0).sum())
+            if math.isnan(aucs[f]): warnings.warn(f'{model}: AUC of {f!r} undefined ({m} positive, {n} negative labelled cases).')
+            rows.append(dict(tags, model=model, finding=f, auc=aucs[f], positives=m, negatives=n))
     return pd.DataFrame(rows)
 
 def holm(p) -> np.ndarray:

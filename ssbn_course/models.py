@@ -9,10 +9,11 @@ import pandas as pd
 import torch, torchvision
 from torch import nn
 import torch.nn.functional as F
+from .core import resize, sizes_of
 from .ssbn import convert_to_ssbn, set_active_size
 
 # %% auto #0
-__all__ = ['ARCHS', 'FUSIONS', 'build_encoder', 'MultiSizeNet', 'resize', 'SizeEnsemble', 'build_model', 'ssbn_densenet121',
+__all__ = ['ARCHS', 'FUSIONS', 'build_encoder', 'MultiSizeNet', 'SizeEnsemble', 'build_model', 'ssbn_densenet121',
            'count_parameters']
 
 # %% ../nbs/04_models.ipynb #33bfe61f
@@ -61,7 +62,7 @@ class MultiSizeNet(nn.Module):
         if isinstance(x, dict): return {s: x[s] if s in x else resize(x[max(x)], s) for s in sizes}
         if x.dim() != 4: raise ValueError(f'Expected an image batch (batch, channels, height, width), got shape {tuple(x.shape)}.')
         if max(x.shape[-2:]) < max(sizes): raise ValueError(f'This model needs images of at least {max(sizes)} px for sizes {list(sizes)}; got {tuple(x.shape[-2:])}.')
-        return {s: resize(x, s) for s in sizes}
+        return sizes_of(x, sizes)
 
     def _check(self, sizes):
         sizes = self.sizes if sizes is None else tuple(sorted({int(s) for s in sizes}))
@@ -89,12 +90,6 @@ class MultiSizeNet(nn.Module):
         if self.fusion != 'learned': raise ValueError(f"Size weights exist only with fusion='learned' (this model: {self.fusion!r}).")
         w = torch.softmax(self.size_logits.detach(), 0).T.cpu().numpy()
         return pd.DataFrame(w, index=findings or range(self.num_classes), columns=list(self.sizes))
-
-def resize(x: torch.Tensor, size: int) -> torch.Tensor:
-    "Antialiased bilinear resize of an image batch so that its longer side is `size` (square images: size x size)."
-    h, w = x.shape[-2:]
-    if max(h, w) == size: return x
-    return F.interpolate(x, size=(round(h * size / max(h, w)), round(w * size / max(h, w))), mode='bilinear', antialias=True, align_corners=False)
 
 def _three_channels(x): return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
 

@@ -7,39 +7,31 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import profile_config
-from .data import CachedImages
-from .experiments import ensure_cache, learnable_findings
-from .metrics import auc_midrank, _mean_auc_cols, patient_resamples
-from .train import TrainConfig, fit, load_trained, predict
+from .core import PROFILES
+from .experiments import auc_results, learnable_findings
+from .metrics import patient_resamples
+from .train import fit, per_finding_auc, read_store, train_config
 
 # %% auto #0
 __all__ = ['SWEEP', 'PAPER_RATIOS', 'train_sweep', 'sweep_table', 'resolution_ratio', 'best_size', 'generator_need']
 
 # %% ../nbs/09_resolution.ipynb #0558d634
-SWEEP = {'quick': dict(sizes=(32, 64, 128, 256), archs=('densenet-tiny',), ssbn_sizes=(32, 64, 128)),
-         'full': dict(sizes=(32, 64, 128, 224, 256, 320, 448, 512, 600), archs=('resnet34', 'densenet121'), ssbn_sizes=(224, 448, 896))}
+SWEEP = {p: dict(sizes=c['sweep_sizes'], archs=c['sweep_archs'], ssbn_sizes=c['sizes']) for p, c in PROFILES.items()}   # a view of the profiles
 
-def train_sweep(cache_dir, out_dir, cfg: dict, archs, sizes, per_label: bool = False, progress: bool = True) -> dict:
-    "Train one model per (arch, size) — or per (arch, size, finding) with `per_label` — and return {(arch, size): test probabilities}."
-    findings = learnable_findings(cache_dir); test = CachedImages(cache_dir, 'test', findings)
-    base = dict(epochs=cfg['epochs'], batch_size=cfg['batch_size'], lr=cfg['lr'], seed=cfg['seeds'][0], pretrained=cfg['pretrained'])
-    scores = {}
+def train_sweep(cache_dir, out_dir, cfg: dict, archs, sizes, per_label: bool = False, progress: bool = True) -> pd.DataFrame:
+    "Train one model per (arch, size) — or per (arch, size, finding) with `per_label` — into `out_dir`; return the sweep's store on the test split."
+    findings = learnable_findings(cache_dir)
     for arch in archs:
         for s in sizes:
-            groups = [[f] for f in findings] if per_label else [findings]
-            cols = []
-            for fs in groups:
-                d = Path(out_dir) / f"{arch}-{s}" / ('-'.join(fs).replace(' ', '_') if per_label else 'all')
-                fit(cache_dir, d, TrainConfig(arch=arch, sizes=(s,), findings=fs, **base), progress=progress)
-                cols.append(predict(load_trained(d / 'best.pt'), CachedImages(cache_dir, 'test', fs))['fused'])
-            scores[arch, s] = np.concatenate(cols, 1)
-    return scores
+            for fs in ([[f] for f in findings] if per_label else [findings]):
+                d = Path(out_dir) / f'{arch}-{s}' / ('-'.join(fs).replace(' ', '_') if per_label else 'all')
+                fit(cache_dir, d, train_config(cfg, arch=arch, sizes=(s,), findings=fs), progress=progress)
+    return read_store(out_dir, 'test')
 
-def sweep_table(y, scores: dict, findings) -> pd.DataFrame:
-    "Tidy per-finding AUCs of a sweep: arch, size, finding, auc."
-    rows = [dict(arch=a, size=s, finding=f, auc=auc_midrank(y[:, j], p[:, j])) for (a, s), p in scores.items() for j, f in enumerate(findings)]
-    return pd.DataFrame(rows)
+def sweep_table(store: pd.DataFrame) -> pd.DataFrame:
+    "Tidy per-finding test AUCs of a sweep's single-size runs: arch, size, finding, auc (and the class counts)."
+    t = auc_results(store[store.model == 'single'])
+    return t.drop(columns='size').rename(columns={'max_size': 'size'})[['arch', 'size', 'finding', 'auc', 'positives', 'negatives']]   # a run's size, not its output's
 
 # %% ../nbs/09_resolution.ipynb #5f2e9838
 PAPER_RATIOS = pd.DataFrame({'finding': ['Nodule', 'Mass'], 'paper low': [.689, .767], 'paper high': [.854, .886], 'paper ratio (%)': [80.7, 86.7]}).set_index('finding')
@@ -59,9 +51,9 @@ def best_size(y, by_size: dict, findings, patients, n_boot: int = 500, seed: int
     y = np.asarray(y, float); sizes = sorted(by_size); patients = np.asarray(patients)
     if len(sizes) < 2: raise ValueError(f'Need at least two sizes to compare, got {sizes}.')
     S = np.stack([np.asarray(by_size[s], float) for s in sizes])                  # sizes × cases × findings
-    cols = range(y.shape[1])
-    point = np.stack([_mean_auc_cols(y, S[i], cols) for i in range(len(sizes))])  # sizes × findings
-    B = np.stack([np.stack([_mean_auc_cols(y[idx], S[i][idx], cols) for i in range(len(sizes))])
+    auc = lambda y, p: per_finding_auc(y, p, warn=False).to_numpy()             # NaN where a class is missing
+    point = np.stack([auc(y, S[i]) for i in range(len(sizes))])                    # sizes × findings
+    B = np.stack([np.stack([auc(y[idx], S[i][idx]) for i in range(len(sizes))])
                   for idx in patient_resamples(patients, n_boot, seed)])                 # boot × sizes × findings
     rows = []
     for j, f in enumerate(findings):

@@ -4,23 +4,25 @@
 
 # %% ../nbs/05_train.ipynb #7f326d91
 from __future__ import annotations
-import contextlib, hashlib, json, math, os, time, warnings
-from dataclasses import dataclass, asdict, field
+import contextlib, dataclasses, hashlib, json, math, os, time, warnings
+from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
-from sklearn.metrics import roc_auc_score
+from scipy.stats import rankdata
 from tqdm.auto import tqdm
 from .core import seed_everything, default_device
 from .data import CachedImages, multi_size_batch
 from .models import build_model, count_parameters
 
 # %% auto #0
-__all__ = ['masked_bce', 'per_finding_auc', 'mean_auc', 'multi_size_loss', 'CheckpointError', 'save_checkpoint',
-           'load_checkpoint', 'TrainConfig', 'predict', 'fit', 'load_trained']
+__all__ = ['PREDICTION_COLUMNS', 'masked_bce', 'known_cases', 'per_finding_auc', 'auc_midrank', 'mean_auc', 'multi_size_loss',
+           'CheckpointError', 'save_checkpoint', 'load_checkpoint', 'TrainConfig', 'train_config', 'collate', 'predict',
+           'fit', 'load_trained', 'model_card', 'prediction_table', 'write_run', 'read_run', 'run_name', 'read_store',
+           'TrainedRun']
 
 # %% ../nbs/05_train.ipynb #0277275f
 def masked_bce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -29,21 +31,46 @@ def masked_bce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     if not known.any(): return logits.sum() * 0
     return F.binary_cross_entropy_with_logits(logits[known], y[known])
 
-def per_finding_auc(y: np.ndarray, p: np.ndarray, findings) -> dict:
-    "ROC AUC per finding over cases with a known label; NaN (with a warning) where a finding lacks positives or negatives."
-    out = {}
-    for j, f in enumerate(findings):
-        k = ~np.isnan(y[:, j]); yj = y[k, j]
-        if len(np.unique(yj)) < 2:
-            warnings.warn(f'AUC of {f!r} is undefined here: its {int(k.sum())} labelled case(s) are all {"positive" if len(yj) and yj[0] == 1 else "negative"}.')
-            out[f] = float('nan')
-        else: out[f] = float(roc_auc_score(yj, p[k, j]))
-    return out
+def known_cases(y, *scores, name: str = 'scores') -> tuple:
+    "Labels and scores of the labelled cases (label not NaN); labels must be 0/1, scores one per case and not NaN there."
+    y = np.asarray(y, dtype=float); scores = [np.asarray(s, dtype=float) for s in scores]
+    for s in scores:
+        if s.shape != y.shape: raise ValueError(f'{name} has shape {s.shape} but the labels have shape {y.shape}: one score per case.')
+    k = ~np.isnan(y)
+    if not np.isin(y[k], (0, 1)).all(): raise ValueError(f'Labels must be 0, 1 or NaN (unknown); got values {sorted(set(np.unique(y[k])) - {0., 1.})[:5]}.')
+    for s in scores:
+        if np.isnan(s[k]).any(): raise ValueError(f'{name} hold NaN for {int(np.isnan(s[k]).sum())} labelled case(s).')
+    return (y[k], *[s[k] for s in scores])
 
-def mean_auc(aucs: dict) -> float:
-    "Mean AUC over the findings where it is defined."
-    v = [a for a in aucs.values() if not math.isnan(a)]
-    return float(np.mean(v)) if v else float('nan')
+# %% ../nbs/05_train.ipynb #41da8a9f
+def per_finding_auc(y, p, findings=None, warn: bool = True) -> pd.Series:
+    "ROC AUC of each column of `p` against labels `y` (cases x findings, NaN = unknown), from midranks; NaN, with a warning naming the finding, where a class is missing."
+    y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
+    if y.ndim == 1: y, p = y[:, None], p.reshape(len(p), -1) if p.ndim == 1 else p
+    if p.shape != y.shape: raise ValueError(f'Scores have shape {p.shape} but the labels have shape {y.shape}: one score per case and finding.')
+    names = list(range(y.shape[1])) if findings is None else list(findings)
+    if len(names) != y.shape[1]: raise ValueError(f'{len(names)} finding names for {y.shape[1]} label columns.')
+    out = []
+    for j, f in enumerate(names):
+        yj, sj = known_cases(y[:, j], p[:, j], name=f'The scores of {f!r}')
+        m = int(yj.sum()); n = len(yj) - m
+        if m == 0 or n == 0:
+            if warn: warnings.warn(f'AUC of {f!r} is undefined here: {m} positive and {n} negative labelled case(s).')
+            out.append(np.nan)
+        else: out.append(float((rankdata(sj)[yj == 1].sum() - m * (m + 1) / 2) / (m * n)))
+    return pd.Series(out, index=names, dtype=float, name='auc')
+
+def auc_midrank(y, score) -> float:
+    "ROC AUC of one score vector (`per_finding_auc` of one finding)."
+    y = np.asarray(y, dtype=float)
+    return float(per_finding_auc(y[:, None], np.asarray(score, dtype=float).reshape(-1, 1), ["the finding"]).iloc[0])
+
+# %% ../nbs/05_train.ipynb #65308e69
+def mean_auc(aucs) -> float:
+    "Mean AUC over the findings where it is defined (`per_finding_auc`'s result, a dict or an array)."
+    v = np.asarray(list(aucs.values()) if isinstance(aucs, dict) else aucs, dtype=float)
+    v = v[~np.isnan(v)]
+    return float(v.mean()) if len(v) else float('nan')
 
 # %% ../nbs/05_train.ipynb #b163649d
 def multi_size_loss(out: dict, y: torch.Tensor) -> torch.Tensor:
@@ -101,24 +128,33 @@ class TrainConfig:
         "The settings a checkpoint must share to be resumed."
         return dict(arch=self.arch, sizes=list(self.sizes), fusion=self.fusion, share_stats=self.share_stats, findings=list(self.findings or []))
 
+# %% ../nbs/05_train.ipynb #7c72a598
+def train_config(profile: dict, **overrides) -> TrainConfig:
+    "The `TrainConfig` of a profile (`core.profile_config`): its architecture, sizes, epochs, batch size, learning rate, weights and first seed, then `overrides`."
+    base = dict(arch=profile['arch'], sizes=tuple(profile['sizes']), epochs=profile['epochs'], batch_size=profile['batch_size'],
+                lr=profile['lr'], pretrained=profile['pretrained'], seed=profile['seeds'][0])
+    return TrainConfig(**{**base, **overrides})
+
 def _batches(n: int, bs: int, seed: int, epoch: int) -> list:
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
     return [perm[i:i + bs] for i in range(0, n - bs + 1, bs)] or [perm]
 
-def _collate(ds, idx):
+def collate(ds, idx) -> tuple:
+    "Images `idx` of dataset `ds` as one batch: (uint8 images, labels)."
     items = [ds[int(i)] for i in idx]
     return torch.stack([x for x, _ in items]), torch.stack([y for _, y in items])
 
+# %% ../nbs/05_train.ipynb #702355f9
 @torch.no_grad()
-def predict(model, ds, sizes=None, batch_size: int = 64, device=None) -> dict:
-    "Probabilities of `model` on every image of `ds`: {'fused': array, size: array, ...} plus 'y'."
+def predict(model, ds, sizes=None, batch_size: int = 64, device=None, logits: bool = False) -> dict:
+    "Probabilities (or `logits`) of `model` on every image of `ds`: {'fused': array, size: array, ...} plus the labels 'y'."
     device = device or next(model.parameters()).device
     model.eval(); out = {}
     sizes = tuple(sizes or model.sizes)
     for i in range(0, len(ds), batch_size):
-        x, y = _collate(ds, range(i, min(i + batch_size, len(ds))))
+        x, y = collate(ds, range(i, min(i + batch_size, len(ds))))
         o = model(multi_size_batch(x, sizes, device), sizes)
-        for k, v in [('fused', o['fused']), *o['per_size'].items()]: out.setdefault(k, []).append(torch.sigmoid(v.float()).cpu())
+        for k, v in [('fused', o['fused']), *o['per_size'].items()]: out.setdefault(k, []).append((v.float() if logits else torch.sigmoid(v.float())).cpu())
         out.setdefault('y', []).append(y)
     return {k: torch.cat(v).numpy() for k, v in out.items()}
 
@@ -128,7 +164,7 @@ def _step_message(e, epoch, step):
                             f"memory_efficient=True (checkpointed DenseNet layers), or fewer/smaller sizes.")
     return e
 
-# %% ../nbs/05_train.ipynb #d9777278
+# %% ../nbs/05_train.ipynb #c00ec9a1
 def _distributed(device):
     "(rank, world size, device) — from torchrun's environment when it launched us, else (0, 1, device)."
     import torch.distributed as dist
@@ -152,94 +188,196 @@ def _mean_over_processes(v: float, world: int) -> float:
     t = torch.tensor([v], dtype=torch.float64); dist.all_reduce(t)
     return t.item() / world
 
+# %% ../nbs/05_train.ipynb #48583e41
 def _from_rank0(obj, world: int):
     if world == 1: return obj
     import torch.distributed as dist
     box = [obj]; dist.broadcast_object_list(box, src=0)
     return box[0]
 
-def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, progress: bool = True, _stop_at_step: int | None = None) -> pd.DataFrame:
-    "Train `cfg`'s model on the train split of `cache_dir`, selecting on val mean AUC; checkpoints, metrics.csv and best.pt go to `out_dir`."
+# %% ../nbs/05_train.ipynb #76326ed0
+def _optimizer(model, cfg: TrainConfig, steps_per_epoch: int) -> tuple:
+    "AdamW and a cosine schedule over the whole run; learned size weights get `fusion_lr_mult` x the learning rate and no decay."
+    fusion = [p for n, p in model.named_parameters() if n == 'size_logits']     # learned fusion weights: few, and they must move within a short run
+    groups = [{'params': [p for n, p in model.named_parameters() if n != 'size_logits']}]
+    if fusion: groups.append({'params': fusion, 'lr': cfg.lr * cfg.fusion_lr_mult, 'weight_decay': 0.})
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    total = max(cfg.epochs * steps_per_epoch, 1)
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda t: .5 * (1 + math.cos(math.pi * min(t, total) / total)))
+
+def _resume(last: Path, cfg: TrainConfig, model, opt, sched, device) -> dict:
+    "Restore model, optimizer and schedule from `last`; return the loop's state (epoch, step, best, bad_epochs, history)."
+    ck = load_checkpoint(last, device)
+    if ck['identity'] != cfg.identity():
+        raise CheckpointError(f'{last} was trained with {ck["identity"]}, not {cfg.identity()}: use another out_dir, or resume=False to start over.')
+    model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); sched.load_state_dict(ck['scheduler'])
+    return {k: ck[k] for k in ('epoch', 'step', 'best', 'bad_epochs', 'history')}
+
+# %% ../nbs/05_train.ipynb #aaa0dbaf
+def _train_step(net, ds, idx, cfg: TrainConfig, opt, sched, at: tuple, world: int, device, cuda_amp: bool) -> float:
+    "One optimizer step on this process's share of images `idx`, in `cfg.accumulate` micro-batches; `at` = (epoch, step, rank). Returns the step's loss."
+    epoch, step, rank = at
+    micro = idx[rank::world].chunk(cfg.accumulate)
+    opt.zero_grad(set_to_none=True); step_loss = 0.
+    try:
+        for k, ids in enumerate(micro):
+            x, y = collate(ds, ids)
+            g = torch.Generator().manual_seed(hash((cfg.seed, epoch, step, rank, k)) % 2**62)
+            xs = multi_size_batch(x, cfg.sizes, device, g, train=True)
+            if cuda_amp: xs = {s: v.contiguous(memory_format=torch.channels_last) for s, v in xs.items()}
+            sync = contextlib.nullcontext() if world == 1 or k == len(micro) - 1 else net.no_sync()   # all-reduce once per step
+            with sync:
+                with torch.autocast(device.type, torch.bfloat16, enabled=cuda_amp):
+                    loss = multi_size_loss(net(xs), y.to(device))
+                if not torch.isfinite(loss):
+                    raise FloatingPointError(f'The loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}. '
+                                             f'The learning rate ({cfg.lr}) may be too high, or an input may hold NaN/inf values.')
+                (loss / len(micro)).backward()
+            step_loss += loss.item() / len(micro)
+        opt.step(); sched.step()
+    except RuntimeError as e: raise _step_message(e, epoch + 1, step + 1) from e
+    return _mean_over_processes(step_loss, world)
+
+# %% ../nbs/05_train.ipynb #b4298f03
+def _validate(model, val_ds, cfg: TrainConfig, device, rank: int, world: int) -> float:
+    "Validation mean AUC, computed by process 0 (DDP keeps rank 0's BatchNorm statistics in every process) and shared with the others."
+    val_auc = None
+    if rank == 0:
+        p = predict(model, val_ds, device=device)
+        val_auc = mean_auc(per_finding_auc(p['y'], p['fused'], cfg.findings))
+    return _from_rank0(val_auc, world)
+
+# %% ../nbs/05_train.ipynb #d0060ac0
+def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, progress: bool = True, _stop_at_step: int | None = None) -> TrainedRun:
+    "Train `cfg`'s model on the train split of `cache_dir`, selecting on val mean AUC; checkpoints, metrics.csv, best.pt and the run's test predictions go to `out_dir`."
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    device = torch.device(device) if device else default_device()
-    rank, world, device = _distributed(device)
+    rank, world, device = _distributed(torch.device(device) if device else default_device())
     if cfg.accumulate < 1 or cfg.batch_size % (world * cfg.accumulate):
         raise ValueError(f'batch_size={cfg.batch_size} must split evenly into {world} process(es) x accumulate={cfg.accumulate} micro-batches.')
     train_ds = CachedImages(cache_dir, 'train', cfg.findings)
-    cfg.findings = train_ds.findings
+    cfg = dataclasses.replace(cfg, sizes=tuple(int(s) for s in cfg.sizes), findings=list(train_ds.findings))   # the caller's config is left as it was
     val_ds = CachedImages(cache_dir, 'val', cfg.findings)
     seed_everything(cfg.seed)
     model = build_model(cfg.arch, len(cfg.findings), cfg.sizes, cfg.fusion, cfg.share_stats, cfg.pretrained, cfg.memory_efficient).to(device)
     cuda_amp = cfg.amp and device.type == 'cuda'
     if cuda_amp: model = model.to(memory_format=torch.channels_last)
-    fusion = [p for n, p in model.named_parameters() if n == 'size_logits']     # learned fusion weights: few, and they must move within a short run
-    groups = [{'params': [p for n, p in model.named_parameters() if n != 'size_logits']}]
-    if fusion: groups.append({'params': fusion, 'lr': cfg.lr * cfg.fusion_lr_mult, 'weight_decay': 0.})
-    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = len(_batches(len(train_ds), cfg.batch_size, cfg.seed, 0))
-    total = max(cfg.epochs * steps_per_epoch, 1)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: .5 * (1 + math.cos(math.pi * min(t, total) / total)))
-    history, epoch, step, best, bad_epochs = [], 0, 0, -1., 0
+    batches = lambda epoch: _batches(len(train_ds), cfg.batch_size, cfg.seed, epoch)
+    opt, sched = _optimizer(model, cfg, len(batches(0)))
     last = out_dir / 'last.pt'
-    if resume and last.exists():
-        ck = load_checkpoint(last, device)
-        if ck['identity'] != cfg.identity():
-            raise CheckpointError(f'{last} was trained with {ck["identity"]}, not {cfg.identity()}: use another out_dir, or resume=False to start over.')
-        model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); sched.load_state_dict(ck['scheduler'])
-        epoch, step, best, bad_epochs, history = ck['epoch'], ck['step'], ck['best'], ck['bad_epochs'], ck['history']
+    s = _resume(last, cfg, model, opt, sched, device) if resume and last.exists() else dict(epoch=0, step=0, best=-1., bad_epochs=0, history=[])
     net = _wrap_ddp(model, device) if world > 1 else model     # `model` stays the unwrapped module: checkpoints look the same
-    def state(epoch, step): return dict(model=model.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(), epoch=epoch, step=step,
-                                        best=best, bad_epochs=bad_epochs, history=history, identity=cfg.identity(), config=asdict(cfg))
-    def save(obj, path):
-        if rank == 0: save_checkpoint(obj, path)
+    def save(path, **state):
+        if rank == 0: save_checkpoint(dict(model=model.state_dict(), identity=cfg.identity(), config=asdict(cfg), **state), path)
+    checkpoint = lambda **at: save(last, optimizer=opt.state_dict(), scheduler=sched.state_dict(), **{**s, **at})
     show = progress and rank == 0
-    bar = tqdm(total=cfg.epochs, initial=epoch, desc=f"{cfg.arch} {'/'.join(map(str, cfg.sizes))}", disable=not show)
-    while epoch < cfg.epochs and bad_epochs < cfg.patience:
-        net.train(); t0, losses = time.perf_counter(), []
-        batches = _batches(len(train_ds), cfg.batch_size, cfg.seed, epoch)
-        inner = tqdm(range(step, len(batches)), desc=f'epoch {epoch + 1}', leave=False, disable=not show)
+    bar = tqdm(total=cfg.epochs, initial=s['epoch'], desc=f"{cfg.arch} {'/'.join(map(str, cfg.sizes))}", disable=not show)
+    while s['epoch'] < cfg.epochs and s['bad_epochs'] < cfg.patience:
+        net.train(); t0, losses, order = time.perf_counter(), [], batches(s['epoch'])
+        inner = tqdm(range(s['step'], len(order)), desc=f"epoch {s['epoch'] + 1}", leave=False, disable=not show)
         for step in inner:
-            if _stop_at_step is not None and epoch * len(batches) + step == _stop_at_step: raise KeyboardInterrupt('simulated kill')
-            micro = batches[step][rank::world].chunk(cfg.accumulate)     # this process's share, in accumulation chunks
-            opt.zero_grad(set_to_none=True); step_loss = 0.
-            try:
-                for k, idx in enumerate(micro):
-                    x, y = _collate(train_ds, idx)
-                    g = torch.Generator().manual_seed(hash((cfg.seed, epoch, step, rank, k)) % 2**62)
-                    xs = multi_size_batch(x, cfg.sizes, device, g, train=True)
-                    if cuda_amp: xs = {s: v.contiguous(memory_format=torch.channels_last) for s, v in xs.items()}
-                    sync = contextlib.nullcontext() if world == 1 or k == len(micro) - 1 else net.no_sync()   # all-reduce once per step
-                    with sync:
-                        with torch.autocast(device.type, torch.bfloat16, enabled=cuda_amp):
-                            loss = multi_size_loss(net(xs), y.to(device))
-                        if not torch.isfinite(loss):
-                            raise FloatingPointError(f'The loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}. '
-                                                     f'The learning rate ({cfg.lr}) may be too high, or an input may hold NaN/inf values.')
-                        (loss / len(micro)).backward()
-                    step_loss += loss.item() / len(micro)
-                opt.step(); sched.step()
-            except RuntimeError as e: raise _step_message(e, epoch + 1, step + 1) from e
-            step_loss = _mean_over_processes(step_loss, world)
-            losses.append(step_loss); inner.set_postfix(loss=f'{step_loss:.4f}')
-            if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < len(batches): save(state(epoch, step + 1), last)
-        val_auc = None
-        if rank == 0:                                          # DDP keeps rank 0's BatchNorm statistics in every process
-            p = predict(model, val_ds, device=device)
-            val_auc = mean_auc(per_finding_auc(p['y'], p['fused'], cfg.findings))
-        val_auc = _from_rank0(val_auc, world)
-        row = dict(epoch=epoch + 1, train_loss=float(np.mean(losses)) if losses else float('nan'), val_mean_auc=val_auc, seconds=time.perf_counter() - t0)
-        history.append(row); epoch, step = epoch + 1, 0
-        if row['val_mean_auc'] > best: best, bad_epochs = row['val_mean_auc'], 0; save(dict(model=model.state_dict(), identity=cfg.identity(), config=asdict(cfg), epoch=epoch), out_dir / 'best.pt')
-        else: bad_epochs += 1
-        save(state(epoch, 0), last)
-        if rank == 0: pd.DataFrame(history).to_csv(out_dir / 'metrics.csv', index=False)
+            if _stop_at_step is not None and s['epoch'] * len(order) + step == _stop_at_step: raise KeyboardInterrupt('simulated kill')
+            losses.append(_train_step(net, train_ds, order[step], cfg, opt, sched, (s['epoch'], step, rank), world, device, cuda_amp))
+            inner.set_postfix(loss=f'{losses[-1]:.4f}')
+            if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < len(order): checkpoint(step=step + 1)
+        row = dict(epoch=s['epoch'] + 1, train_loss=float(np.mean(losses)) if losses else float('nan'),
+                   val_mean_auc=_validate(model, val_ds, cfg, device, rank, world), seconds=time.perf_counter() - t0)
+        s['history'].append(row); s['epoch'], s['step'] = s['epoch'] + 1, 0
+        if row['val_mean_auc'] > s['best']: s['best'], s['bad_epochs'] = row['val_mean_auc'], 0; save(out_dir / 'best.pt', epoch=s['epoch'])
+        else: s['bad_epochs'] += 1
+        checkpoint()
+        if rank == 0: pd.DataFrame(s['history']).to_csv(out_dir / 'metrics.csv', index=False)
         bar.update(1); bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_auc=f"{row['val_mean_auc']:.3f}")
     bar.close()
-    return pd.DataFrame(history)
+    if rank == 0: _finish_run(out_dir, cfg, cache_dir, device)
+    return TrainedRun(out_dir, cfg, pd.DataFrame(s['history']))
 
+# %% ../nbs/05_train.ipynb #d16a7eb9
 def load_trained(path, device='cpu'):
     "The model stored in a `best.pt`/`last.pt` checkpoint, in eval mode."
     ck = load_checkpoint(path, device); c = ck['config']
     m = build_model(c['arch'], len(c['findings']), c['sizes'], c['fusion'], c['share_stats'], False, c['memory_efficient'])
     m.load_state_dict(ck['model']); m.findings = c['findings']
     return m.to(device).eval()
+
+# %% ../nbs/05_train.ipynb #7a1c6854
+PREDICTION_COLUMNS = ['image_id', 'patient', 'split', 'finding', 'output', 'size', 'label', 'logit', 'prob']
+
+def model_card(cfg: TrainConfig, params: int, **extra) -> dict:
+    "What `run.json` says a run is: kind of model ('single' or 'SSBN'), variant, architecture, sizes, seed, findings, parameters."
+    variant = cfg.fusion + (', shared statistics' if cfg.share_stats else '')
+    return dict(model='single' if len(cfg.sizes) == 1 else 'SSBN', variant=variant, arch=cfg.arch, sizes=[int(s) for s in cfg.sizes],
+                seed=int(cfg.seed), findings=list(cfg.findings), params=int(params), checkpoint='best.pt', **extra)
+
+def prediction_table(table: pd.DataFrame, y, outputs: dict, findings, split: str) -> pd.DataFrame:
+    "The long table of one model's logits on the cases of `table` (labels `y`): a row per (case, finding, output); `outputs` maps 'fused' or a size to logits."
+    n, k = len(table), len(findings)
+    cases = dict(image_id=np.repeat(table.image_id.astype(str).values, k), patient=np.repeat(table.patient.astype(str).values, k),
+                 split=split, finding=np.tile(np.asarray(findings, dtype=object), n), label=np.asarray(y, dtype=float).ravel())
+    t = pd.concat([pd.DataFrame(dict(cases, output='fused' if key == 'fused' else 'size', size=0 if key == 'fused' else int(key),
+                                     logit=np.asarray(z, dtype=float).ravel())) for key, z in outputs.items()], ignore_index=True)
+    t['prob'] = 1 / (1 + np.exp(-t.logit))
+    return t[PREDICTION_COLUMNS]
+
+# %% ../nbs/05_train.ipynb #f6280127
+def write_run(run_dir, card: dict, predictions: pd.DataFrame) -> Path:
+    "Write a run's `run.json` and `predictions.csv.gz` into `run_dir`, each atomically."
+    run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
+    for name, write in (('predictions.csv.gz', lambda p: predictions.to_csv(p, index=False, compression='gzip')),
+                        ('run.json', lambda p: p.write_text(json.dumps(card, indent=1)))):
+        tmp = run_dir / f'.{name}.part'; write(tmp); os.replace(tmp, run_dir / name)
+    return run_dir
+
+def _finish_run(out_dir: Path, cfg: TrainConfig, cache_dir, device):
+    "After training: refuse a run without a model; score the best model once on the test split and write the run's card and predictions."
+    best = out_dir / 'best.pt'
+    if not best.exists(): raise RuntimeError(f'Training in {out_dir} ended without a model: no epoch had a defined validation AUC (epochs={cfg.epochs}; '
+                                             f'does every finding have positives and negatives in the validation split?).')
+    pred = out_dir / 'predictions.csv.gz'
+    if pred.exists() and pred.stat().st_mtime >= best.stat().st_mtime and (out_dir / 'run.json').exists(): return
+    model = load_trained(best, device)
+    try: test = CachedImages(cache_dir, 'test', cfg.findings)
+    except ValueError as e: print(f'No test predictions for {out_dir}: {e}'); return
+    out = predict(model, test, logits=True)
+    write_run(out_dir, model_card(cfg, count_parameters(model), cache=str(Path(cache_dir).resolve())), prediction_table(test.table, out.pop('y'), out, cfg.findings, 'test'))
+
+# %% ../nbs/05_train.ipynb #2b10699e
+def read_run(run_dir) -> tuple:
+    "(card, predictions) of one run folder written by `fit` (or `write_run`)."
+    run_dir = Path(run_dir)
+    if not (run_dir / 'run.json').is_file(): raise FileNotFoundError(f'{run_dir} holds no run.json: not a finished training run.')
+    return json.loads((run_dir / 'run.json').read_text()), pd.read_csv(run_dir / 'predictions.csv.gz', dtype={'image_id': str, 'patient': str})
+
+def run_name(model: str, variant: str, sizes: str, output: str = 'fused', size: int = 0) -> str:
+    "How tables and legends name a run's output: 'single 64', 'ensemble', 'SSBN', 'SSBN (concat)', 'SSBN @ 64'."
+    name = f'single {sizes}' if model == 'single' else model
+    if model == 'SSBN' and variant != 'mean': name += f' ({variant})'
+    return name + (f' @ {size}' if output == 'size' and model != 'single' else '')
+
+# %% ../nbs/05_train.ipynb #945627f3
+def read_store(root, split: str | None = None) -> pd.DataFrame:
+    "Every run under `root` in one long table: the predictions of each, with its card's model, variant, arch, sizes ('32/64') and their max_size, seed and params, and a display `name`."
+    root = Path(root); parts = []
+    runs = [(p, *read_run(p.parent)) for p in root.rglob('run.json')]
+    kinds = {'single': 0, 'ensemble': 1, 'SSBN': 2}                             # the paper's order: single sizes, ensemble, SSBN
+    for card_path, card, t in sorted(runs, key=lambda r: (kinds.get(r[1]['model'], 3), r[1]['sizes'], r[1]['variant'], r[1]['seed'], str(r[0]))):
+        if split is not None: t = t[t.split == split]
+        t.insert(0, 'run', card_path.parent.relative_to(root).as_posix())
+        for k in ('model', 'variant', 'arch', 'seed', 'params'): t[k] = card[k]
+        t['sizes'], t['max_size'] = '/'.join(map(str, card['sizes'])), max(card['sizes'])
+        parts.append(t)
+    if not parts: raise FileNotFoundError(f'{root} holds no training runs (run.json with predictions.csv.gz): train them first (chapter 6 trains the comparison).')
+    store = pd.concat(parts, ignore_index=True)
+    keys = store[['model', 'variant', 'sizes', 'output', 'size']].drop_duplicates()
+    names = {tuple(r): run_name(*r) for r in keys.itertuples(index=False)}
+    store['name'] = [names[k] for k in zip(store.model, store.variant, store.sizes, store.output, store['size'])]
+    return store
+
+# %% ../nbs/05_train.ipynb #6893e5a5
+@dataclass
+class TrainedRun:
+    "What `fit` returns: the run's folder, its config (findings filled in) and the per-epoch history; `.model()` and `.predictions()` load what it wrote."
+    dir: Path
+    config: TrainConfig
+    history: pd.DataFrame
+    def model(self, device='cpu'): return load_trained(self.dir / 'best.pt', device)
+    def predictions(self) -> pd.DataFrame: return read_run(self.dir)[1]

@@ -3,8 +3,8 @@ folder the chapters are executed into (tests/test_notebooks.py), which the site 
 import subprocess, sys
 from pathlib import Path
 import pytest
-from ssbn_course.cli import course_dir, run_notebook
-from ssbn_course.phantoms import write_phantom_dataset
+from ssbn_course.course.runner import course_dir, run_notebook
+from ssbn_course.layouts import write_phantom_dataset
 
 
 @pytest.fixture(scope='session')

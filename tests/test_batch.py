@@ -81,8 +81,8 @@ def test_same_grid_runs_on_a_local_dask_cluster(grid, tmp_path):
 
 
 def test_shipped_grids_are_valid():
-    from ssbn_course.batch import load_grid
-    from ssbn_course.cli import course_dir
+    from ssbn_course.course.batch import load_grid
+    from ssbn_course.course.runner import course_dir
     for g in sorted((course_dir() / 'grids').glob('*.yaml')):
         name, kernel, runs = load_grid(g)
         assert runs and name == g.stem

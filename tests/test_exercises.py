@@ -5,8 +5,8 @@ import json, subprocess, sys
 from pathlib import Path
 import nbformat
 import pytest
-from ssbn_course.cli import chapters, course_dir, run_notebook
-from ssbn_course.exercises import ExerciseError, TEMPLATE, exercise_list, exercises, strip_solution
+from ssbn_course.course.runner import chapters, course_dir, run_notebook
+from ssbn_course.course.exercises import ExerciseError, TEMPLATE, exercise_list, exercises, strip_solution
 
 CHAPTERS = chapters()
 EXE = str(Path(sys.executable).parent / 'ssbn-course')
@@ -58,7 +58,7 @@ def test_student_edition_command(tmp_path):
 
 @pytest.mark.parametrize('name', ['00_core', '07_metrics'])
 def test_student_edition_runs_up_to_its_first_exercise(name, tmp_path):
-    from ssbn_course.exercises import write_student_edition
+    from ssbn_course.course.exercises import write_student_edition
     write_student_edition(tmp_path / 'student')
     nb = tmp_path / 'student' / f'{name}.ipynb'
     r = run_notebook(nb, tmp_path / f'{name}.ipynb', dict(out_dir=str(tmp_path / 'out')), cwd=tmp_path)

@@ -3,7 +3,7 @@ import configparser, json, shlex, shutil, subprocess, sys
 from pathlib import Path
 import nbformat, yaml
 import papermill as pm
-from ssbn_course.cli import course_dir, chapters
+from ssbn_course.course.runner import course_dir, chapters
 
 ROOT = course_dir()
 BIN = Path(sys.executable).parent

@@ -3,7 +3,7 @@ evaluation chapters read chapter 6's trained models instead of training their ow
 parameters than the quick profile's (fewer seeds, epochs and patients): this tests that they run end to end, while
 `ssbn-course run --quick` keeps the quick profile's numbers."""
 import pytest
-from ssbn_course.cli import chapters, course_dir, run_notebook
+from ssbn_course.course.runner import chapters, course_dir, run_notebook
 
 NOTEBOOKS = chapters() + sorted((course_dir() / 'nbs').glob('9[0-9]_*.ipynb'))
 SMALLER = {'03_ssbn': dict(fixres_epochs=3),

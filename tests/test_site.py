@@ -6,8 +6,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 import nbformat
 import pytest
-from ssbn_course.cli import course_dir, main
-from ssbn_course.docs import module_chapters, site_pages
+from ssbn_course.course.runner import course_dir
+from ssbn_course.course.cli import main
+from ssbn_course.course.docs import module_chapters, site_pages
 
 EXE = str(Path(sys.executable).parent / 'ssbn-course')
 
@@ -28,7 +29,8 @@ def test_every_exported_public_name_is_in_the_api_reference(site):
     ids = parse(site / 'api.html').ids
     missing = [f'{m}.{n}' for m in module_chapters() for n in importlib.import_module(m).__all__ if f'{m}.{n}' not in ids]
     assert not missing, f'not in api.html: {missing}'
-    modules = {f'ssbn_course.{p.stem}' for p in (course_dir() / 'ssbn_course').glob('[a-z]*.py')}
+    lib = course_dir() / 'ssbn_course'
+    modules = {'.'.join(('ssbn_course', *p.relative_to(lib).with_suffix('').parts)) for p in lib.rglob('[a-z]*.py') if p.name != '__init__.py'}
     assert set(module_chapters()) == modules, f'modules without a chapter page: {modules - set(module_chapters())}'
 
 

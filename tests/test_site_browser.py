@@ -8,8 +8,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 import nbformat
 import pytest
-from ssbn_course.cli import course_dir
-from ssbn_course.docs import site_pages
+from ssbn_course.course.runner import course_dir
+from ssbn_course.course.docs import site_pages
 from conftest import PLOTLY_CHAPTER
 
 CHROMIUM = Path(os.environ.get('SSBN_CHROMIUM', '/usr/bin/chromium'))

@@ -1,0 +1,86 @@
+"""The house's rules, checked on the exported library: imports run one way (a module never imports one exported from a
+later notebook, so chapters 1-2 cannot reach chapter 4 and the course tooling sits above the science), there is no
+import cycle, no private name crosses a module boundary, and results are never recovered by parsing names."""
+import ast, json, re
+from pathlib import Path
+import pytest
+from ssbn_course.course.runner import course_dir
+
+ROOT = course_dir()
+LIB = ROOT / 'ssbn_course'
+MODULES = {'.'.join(('ssbn_course', *p.relative_to(LIB).with_suffix('').parts)): p
+           for p in sorted(LIB.rglob('[a-z]*.py')) if p.name != '__init__.py'}
+
+
+def notebook_of(path: Path) -> str:
+    "The notebook a module is exported from, as nbdev's header names it."
+    m = re.search(r'File to edit: \S*?nbs/(\S+\.ipynb)', path.read_text())
+    assert m, f'{path} has no nbdev header: edit the notebook, not the module'
+    return m.group(1)
+
+
+def imports(module: str) -> list:
+    "(imported module, [names]) for every import of the library inside `module`, at any depth (function-level imports too)."
+    tree, pkg, out = ast.parse(MODULES[module].read_text()), module.rsplit('.', 1)[0], []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ''
+            if node.level: base = '.'.join(pkg.split('.')[:len(pkg.split('.')) - node.level + 1] + ([base] if base else []))
+            if base.startswith('ssbn_course'):
+                names = [a.name for a in node.names]
+                subs = [f'{base}.{n}' for n in names if f'{base}.{n}' in MODULES]        # `from ssbn_course.course import cli`
+                out += [(s, []) for s in subs] or [(base, names)]
+        elif isinstance(node, ast.Import):
+            out += [(a.name, []) for a in node.names if a.name.startswith('ssbn_course')]
+    return [(m, n) for m, n in out if m != module and m in MODULES]
+
+
+GRAPH = {m: sorted({i for i, _ in imports(m)}) for m in MODULES}
+
+
+def test_every_module_comes_from_a_notebook_and_imports_only_earlier_ones():
+    order = {m: notebook_of(p) for m, p in MODULES.items()}
+    late = [f'{m} ({order[m]}) imports {i} ({order[i]})' for m, deps in GRAPH.items() for i in deps if order[i] > order[m]]
+    assert not late, 'imports that reach forward to a later chapter:\n' + '\n'.join(late)
+    science = [m for m in MODULES if not m.startswith('ssbn_course.course')]
+    up = [f'{m} imports {i}' for m in science for i in GRAPH[m] if i.startswith('ssbn_course.course')]
+    assert not up, 'science modules must not import the course tooling:\n' + '\n'.join(up)
+
+
+def test_the_import_graph_has_no_cycle():
+    state, path = {}, []
+    def visit(m):
+        state[m] = 'open'; path.append(m)
+        for d in GRAPH[m]:
+            if state.get(d) == 'open': pytest.fail('import cycle: ' + ' -> '.join(path[path.index(d):] + [d]))
+            if d not in state: visit(d)
+        state[m] = 'done'; path.pop()
+    for m in GRAPH:
+        if m not in state: visit(m)
+
+
+def test_no_private_name_crosses_a_module_boundary():
+    crossing = [f'{m} imports {n} from {i}' for m in MODULES for i, names in imports(m) for n in names if n.startswith('_')]
+    assert not crossing, '\n'.join(crossing)
+
+
+def _code_lines():
+    for p in sorted(LIB.rglob('*.py')):
+        yield from ((f'{p.relative_to(ROOT)}:{k}', l) for k, l in enumerate(p.read_text().splitlines(), 1))
+    for p in sorted((ROOT / 'nbs').glob('*.ipynb')):
+        for i, c in enumerate(json.loads(p.read_text())['cells']):
+            if c['cell_type'] == 'code': yield from ((f'{p.relative_to(ROOT)} cell {i}', l) for l in ''.join(c['source']).splitlines())
+
+
+def test_results_are_read_from_columns_not_parsed_from_names():
+    bad = re.compile(r"""startswith\(\s*['"](SSBN|single)|\bint\([^)\n]*\.(name|stem)\b|\.(name|stem)\.split\(|\.name\[\d*:""")
+    found = [f'{where}: {line.strip()}' for where, line in _code_lines() if bad.search(line)]
+    assert not found, 'model kinds and sizes come from the results store, not from names:\n' + '\n'.join(found)
+
+
+def test_the_checks_above_can_fail():
+    "The graph walker sees relative, absolute and function-level imports: it finds the edges the library really has."
+    assert 'ssbn_course.core' in GRAPH['ssbn_course.data']                     # `from .core import ...` (relative)
+    assert 'ssbn_course.layouts' in GRAPH['ssbn_course.experiments']          # imported inside a function
+    assert {'ssbn_course.course.batch', 'ssbn_course.course.docs'} <= set(GRAPH['ssbn_course.course.cli'])
+    assert notebook_of(MODULES['ssbn_course.models']) == '04_models.ipynb'

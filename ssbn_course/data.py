@@ -4,22 +4,22 @@
 
 # %% ../nbs/02_data.ipynb #3393ff85
 from __future__ import annotations
-import json, os, multiprocessing as mp, warnings
+import json, os, shutil, multiprocessing as mp, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from tqdm.auto import tqdm
 from .core import held_out_patients, sizes_of
 from .layouts import NIH_FINDINGS, CHEXPERT_LABELS, VINDR_LABELS
 
 # %% auto #0
 __all__ = ['HARMONISED', 'LABEL_MAPS', 'TABLE_COLUMNS', 'UNCERTAINTY_POLICIES', 'LOADERS', 'GRAY_MEAN', 'GRAY_STD',
-           'ImageReadError', 'read_dicom', 'read_image', 'shared_findings', 'safe_join', 'patient_split',
-           'check_patient_splits', 'load_nih', 'load_chexpert', 'load_vindr', 'load_table', 'findings_of', 'letterbox',
-           'prepare', 'CachedImages', 'augment', 'multi_size_batch']
+           'ImageReadError', 'read_dicom', 'read_image', 'shared_findings', 'plain_names', 'unique_rows', 'safe_join',
+           'patient_split', 'check_patient_splits', 'load_nih', 'load_chexpert', 'load_vindr', 'load_table',
+           'findings_of', 'letterbox', 'prepare', 'CachedImages', 'augment', 'multi_size_batch']
 
 # %% ../nbs/02_data.ipynb #9a9b710b
 class ImageReadError(ValueError):
@@ -47,11 +47,11 @@ def read_image(path) -> np.ndarray:
         if path.suffix.lower() in ('.dcm', '.dicom'): return read_dicom(path)
         with Image.open(path) as im:
             im.load()
-            if im.mode in ('I;16', 'I;16B', 'I;16L', 'I'): return _to_uint8(np.asarray(im))
+            if im.mode in ('I;16', 'I;16B', 'I;16L', 'I', 'F'): return _to_uint8(np.asarray(im))    # 16-bit, 32-bit and float: stretched to 0-255
             return np.asarray(im.convert('L'))
     except ImageReadError: raise
-    except (UnidentifiedImageError, OSError, ValueError, AttributeError, KeyError) as e:
-        raise ImageReadError(f'{path}: cannot read this image ({type(e).__name__}: {e}). Is the file truncated or not an image?') from e
+    except Exception as e:        # whatever the decoder (PIL, pydicom and its plugins) raised: name the file and the reason
+        raise ImageReadError(f'{path}: cannot read this image ({type(e).__name__}: {e}). Is the file truncated, not an image, or compressed in a format without a decoder?') from e
 
 # %% ../nbs/02_data.ipynb #22a7e403
 HARMONISED = {'Pleural Effusion': 'Effusion', 'Pleural effusion': 'Effusion', 'Nodule/Mass': 'Lung Lesion', 'Pleural thickening': 'Pleural_Thickening',
@@ -70,11 +70,25 @@ def shared_findings(a: str, b: str) -> list:
 # %% ../nbs/02_data.ipynb #96a6de7b
 def _read_csv(path: Path, required: list, what: str) -> pd.DataFrame:
     if not path.is_file(): raise FileNotFoundError(f'{path}: not found. Is this a {what} folder? See data_prep/README.md for the expected layout.')
-    df = pd.read_csv(path)
+    try: df = pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as e:
+        raise ValueError(f'{path} is not a readable CSV table of {what} ({type(e).__name__}: {str(e)[:120]}).') from e
     missing = [c for c in required if c not in df.columns]
     if missing: raise ValueError(f'{path} lacks the column(s) {missing} of {what}; it has {list(df.columns)[:12]}.')
     if df.empty: raise ValueError(f'{path} has no rows: an empty dataset.')
     return df
+
+def plain_names(values, column: str, path) -> list:
+    "`values` as strings, refusing any that is not a plain file name (absolute, or with a folder part such as '../'): a dataset's own CSVs name files, not paths."
+    values = [str(v) for v in values]
+    bad = [v for v in values if v in ('', '.', '..') or '/' in v or '\\' in v or Path(v).is_absolute()]
+    if bad: raise ValueError(f'{path}: {column} must hold plain file names; {len(bad)} row(s) do not, e.g. {bad[:3]}. A path outside the dataset folder is refused.')
+    return values
+
+def unique_rows(values, column: str, path):
+    "Refuse a table that lists the same image twice (the two rows could carry different patients or labels)."
+    s = pd.Series(list(values)); dup = sorted(set(s[s.duplicated()].astype(str)))
+    if dup: raise ValueError(f'{path}: {len(dup)} {column} value(s) appear on more than one row, e.g. {dup[:3]}; each image must be listed once.')
 
 def safe_join(root: Path, rel: str) -> Path:
     "`root/rel`, refusing relative paths that leave `root` (such as '../')."
@@ -99,8 +113,9 @@ def load_nih(root, val_fraction: float = .125, seed: int = 0) -> pd.DataFrame:
     root = Path(root)
     entry = next((root / n for n in ('Data_Entry_2017_v2020.csv', 'Data_Entry_2017.csv') if (root / n).is_file()), root / 'Data_Entry_2017.csv')
     df = _read_csv(entry, ['Image Index', 'Finding Labels', 'Patient ID', 'View Position'], 'NIH ChestX-ray14')
+    plain_names(df['Image Index'], 'Image Index', entry); unique_rows(df['Image Index'], 'Image Index', entry)
     files = {p.name: p for pat in ('images_*/images/*.png', 'images/*.png', '*.png') for p in root.glob(pat)}
-    labels = df['Finding Labels'].fillna('').str.split('|')
+    labels = df['Finding Labels'].astype('string').fillna('').str.split('|')
     unknown = sorted({l for ls in labels for l in ls} - set(NIH_FINDINGS) - {'No Finding'})
     if unknown: raise ValueError(f'{entry.name} has label(s) {unknown} that NIH ChestX-ray14 does not define; expected {NIH_FINDINGS} or "No Finding".')
     test = set((root / 'test_list.txt').read_text().split()) if (root / 'test_list.txt').is_file() else set()
@@ -124,13 +139,17 @@ def load_chexpert(root, policy: str = 'ignore', frontal_only: bool = True, val_f
     for csv, split in (('train.csv', 'train'), ('valid.csv', 'test')):
         if split == 'test' and not (sub / csv).is_file(): continue
         df = _read_csv(sub / csv, ['Path', 'Frontal/Lateral', *LABEL_MAPS['chexpert']], 'CheXpert')
+        unique_rows(df.Path, 'Path', sub / csv)
         if frontal_only: df = df[df['Frontal/Lateral'] == 'Frontal']
         ids = df.Path.str.extract(r'(patient\d+)/(study\d+)/(\w+)\.')
         if ids.isna().any().any(): raise ValueError(f'{sub / csv}: Path values must look like .../patientNNNNN/studyN/viewN_frontal.jpg, e.g. {df.Path.iloc[0]!r}.')
         t = pd.DataFrame({'image_id': ids[0] + '_' + ids[1] + '_' + ids[2], 'path': [str(safe_join(sub.parent, p)) for p in df.Path],
                           'patient': ids[0].values, 'view': df.get('AP/PA', pd.Series('', index=df.index)).fillna('').values, 'split': split})
         for c, f in LABEL_MAPS['chexpert'].items():
-            v = df[c].astype(float).values
+            v = pd.to_numeric(df[c], errors='coerce')
+            bad = df[c].notna() & ~v.isin([1, 0, -1])
+            if bad.any(): raise ValueError(f'{sub / csv}: column {c!r} holds {sorted(set(df[c][bad].astype(str)))[:5]} on {int(bad.sum())} row(s); CheXpert labels are 1, 0, -1 or blank.')
+            v = v.to_numpy(dtype=float)
             t[f] = np.where(v == -1, {'ignore': np.nan, 'ones': 1., 'zeros': 0.}[policy], v)
         parts.append(t)
     return patient_split(pd.concat(parts, ignore_index=True), val_fraction, seed)
@@ -144,6 +163,7 @@ def load_vindr(root, val_fraction: float = .1, seed: int = 0) -> pd.DataFrame:
         if not csv.is_file() and (root / f'annotations_{split}.csv').is_file(): csv = root / f'annotations_{split}.csv'
         if split == 'test' and not csv.is_file(): continue
         ann = _read_csv(csv, ['image_id', 'class_name'], 'VinDr-CXR')
+        plain_names(ann.image_id, 'image_id', csv)
         known = {*VINDR_LABELS, 'Other disease'}            # both spellings occur in VinDr-CXR's releases
         unknown = sorted(set(ann.class_name) - known)
         if unknown: raise ValueError(f'{csv.name} has class name(s) {unknown} that VinDr-CXR does not define.')
@@ -180,21 +200,36 @@ def _cache_one(job):
     if Path(dst).exists(): return None
     try: img = letterbox(read_image(src), size)
     except ImageReadError as e: return str(e)
+    except Exception as e: return f'{src}: {type(e).__name__}: {e}'      # one bad image never stops the others
     tmp = Path(str(dst) + '.part.npy'); np.save(tmp, img); os.replace(tmp, dst)
     return None
 
+def _cache_folder(out: Path, identity: dict) -> Path:
+    "Make `out` a cache folder for `identity`: refuse a file, an unwritable folder, or a finished cache of something else; an unfinished one of something else is started afresh."
+    if out.exists() and not out.is_dir(): raise ValueError(f'--out {out} is a file, not a folder: choose a folder for the cache.')
+    try: (out / 'images').mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise ValueError(f'Cannot write the cache to {out} ({e.strerror}): choose a folder you can write to.') from e
+    if not os.access(out, os.W_OK): raise ValueError(f'Cannot write the cache to {out} (permission denied): choose a folder you can write to.')
+    meta = out / 'cache.json'
+    old = json.loads(meta.read_text()) if meta.is_file() else None
+    same = old is not None and {**old, 'src': str(Path(old.get('src', '')).resolve()), 'options': old.get('options', identity['options'])} == identity   # older caches: no options recorded
+    if old is not None and not same:
+        if (out / 'labels.csv').exists():
+            raise ValueError(f'{out} already holds a finished cache of {old.get("dataset")} from {old.get("src")} at {old.get("max_size")} px '
+                             f'(options {old.get("options")}); use another folder for {identity["dataset"]} from {identity["src"]} at {identity["max_size"]} px.')
+        print(f'{out} holds an unfinished cache of something else ({old.get("dataset")} from {old.get("src")}); starting it afresh.')
+        shutil.rmtree(out / 'images'); (out / 'images').mkdir()
+    tmp = out / 'cache.json.part'; tmp.write_text(json.dumps(identity)); os.replace(tmp, meta)
+    return out
+
 def prepare(dataset: str, src, out, max_size: int = 1024, workers: int | None = None, **loader_kwargs) -> pd.DataFrame:
     "Cache every image of `dataset` at `src` once, at `max_size`, under `out`; return the labels table of the cached images."
-    out = Path(out); (out / 'images').mkdir(parents=True, exist_ok=True)
-    meta = out / 'cache.json'
-    if meta.exists():
-        old = json.loads(meta.read_text())
-        if old.get('max_size') != max_size or old.get('dataset') != dataset:
-            raise ValueError(f'{out} holds a cache of {old.get("dataset")} at {old.get("max_size")} px; use another folder for {dataset} at {max_size} px.')
-    meta.write_text(json.dumps(dict(dataset=dataset, max_size=max_size, src=str(src))))
+    if isinstance(max_size, bool) or not isinstance(max_size, (int, np.integer)) or max_size < 32:
+        raise ValueError(f'max_size must be a whole number of pixels, at least 32; got {max_size!r}.')
     table = load_table(dataset, src, **loader_kwargs)
+    out = _cache_folder(Path(out), dict(dataset=dataset, src=str(Path(src).resolve()), max_size=int(max_size), options={k: str(v) for k, v in sorted(loader_kwargs.items())}))
     table['file'] = 'images/' + table.image_id + '.npy'
-    jobs = [(p, out / f, max_size) for p, f in zip(table.path, table.file)]
+    jobs = [(p, safe_join(out, f), max_size) for p, f in zip(table.path, table.file)]    # never a file outside the cache folder
     workers = min(workers or os.cpu_count() or 1, max(len(jobs), 1))
     if workers <= 1: errors = [_cache_one(j) for j in tqdm(jobs, desc=f'prepare {dataset}')]
     else:

@@ -59,9 +59,14 @@ class MultiSizeNet(nn.Module):
     def inputs(self, x, sizes=None) -> dict:
         "{size: image batch} for `sizes` (default: all), downsampling `x` as needed."
         sizes = self._check(sizes)
-        if isinstance(x, dict): return {s: x[s] if s in x else resize(x[max(x)], s) for s in sizes}
+        if isinstance(x, dict):
+            wrong = {s: tuple(v.shape[-2:]) for s, v in x.items() if max(v.shape[-2:]) != int(s)}
+            if wrong: raise ValueError(f'Each entry of a {{size: batch}} input must be at its size (longer side = size); got {wrong}.')
+            return {s: x[s] if s in x else resize(x[max(x)], s) for s in sizes}
         if x.dim() != 4: raise ValueError(f'Expected an image batch (batch, channels, height, width), got shape {tuple(x.shape)}.')
         if max(x.shape[-2:]) < max(sizes): raise ValueError(f'This model needs images of at least {max(sizes)} px for sizes {list(sizes)}; got {tuple(x.shape[-2:])}.')
+        small = round(min(x.shape[-2:]) * min(sizes) / max(x.shape[-2:]))
+        if small < 32: raise ValueError(f'Images of shape {tuple(x.shape[-2:])} become {small} px on their short side at {min(sizes)} px; the networks need at least 32 (their stride).')
         return sizes_of(x, sizes)
 
     def _check(self, sizes):

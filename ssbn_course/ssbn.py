@@ -65,7 +65,10 @@ def attach_size_hook(model: nn.Module) -> nn.Module:
 def convert_to_ssbn(model: nn.Module, sizes, share_stats: bool = False) -> nn.Module:
     "Replace every BatchNorm2d of `model` by a `SizeSpecificBatchNorm2d` over `sizes` (copying parameters and statistics into each size) and make the model pick the size from its input."
     sizes = tuple(sorted({int(s) for s in sizes}))
-    if not sizes: raise ValueError('convert_to_ssbn needs at least one input size.')
+    if not sizes or min(sizes) < 1: raise ValueError(f'convert_to_ssbn needs positive input sizes; got {list(sizes)}.')
+    done = {tuple(sorted(int(k) for k in m.bns)) for m in model.modules() if isinstance(m, SizeSpecificBatchNorm2d)}
+    if done - {sizes}: raise ValueError(f'This model is already converted, with sizes {sorted(done)[0]}; converting it again to {list(sizes)} would lose them. '
+                                        f'Use add_size to add a size, or convert a fresh model.')
     _replace_bn(model, sizes, share_stats)
     return attach_size_hook(model)
 

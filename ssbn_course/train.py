@@ -83,21 +83,21 @@ class CheckpointError(RuntimeError):
     "A checkpoint that is corrupt, or belongs to another model configuration."
 
 def save_checkpoint(state: dict, path) -> Path:
-    "Atomically write `state` to `path` with a SHA-256 sidecar."
+    "Atomically write `state` to `path` with a SHA-256 sidecar; the new digest is on disk (`.sha256.next`) before the checkpoint is replaced, so a kill between the two renames leaves a checkpoint that still verifies."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + '.part')
+    tmp, side = path.with_name(path.name + '.part'), path.with_name(path.name + '.sha256')
     torch.save(state, tmp)
-    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
-    os.replace(tmp, path)
-    side = path.with_name(path.name + '.sha256'); side.with_name(side.name + '.part').write_text(digest); os.replace(side.with_name(side.name + '.part'), side)
+    nxt = side.with_name(side.name + '.next'); nxt.write_text(hashlib.sha256(tmp.read_bytes()).hexdigest())
+    os.replace(tmp, path); os.replace(nxt, side)
     return path
 
 def load_checkpoint(path, map_location='cpu') -> dict:
     "Load a checkpoint written by `save_checkpoint`, verifying its SHA-256."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'{path}: no checkpoint there.')
-    side = path.with_name(path.name + '.sha256')
-    if side.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() != side.read_text().strip():
+    side = path.with_name(path.name + '.sha256'); nxt = side.with_name(side.name + '.next')
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if side.is_file() else None
+    if digest and digest != side.read_text().strip() and not (nxt.is_file() and digest == nxt.read_text().strip()):
         raise CheckpointError(f'{path} does not match its SHA-256 ({side.name}): the file is corrupt or was changed. Delete it to start over.')
     try: return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e: raise CheckpointError(f'{path} cannot be loaded ({type(e).__name__}): the file is corrupt or truncated.') from e
@@ -124,9 +124,28 @@ class TrainConfig:
     fusion_lr_mult: float = 30.       # learning-rate multiplier of the learned size weights (fusion='learned')
     accumulate: int = 1               # gradient accumulation: each step's batch_size images in this many micro-batches
 
+    def __post_init__(self):
+        "Refuse settings that cannot train, naming each one."
+        from ssbn_course.models import ARCHS, FUSIONS
+        whole = lambda v, low: isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= low
+        real = lambda v: isinstance(v, (int, float, np.floating)) and not isinstance(v, bool) and math.isfinite(v)
+        sizes = self.sizes if isinstance(self.sizes, (list, tuple)) else [self.sizes]
+        bad = [f'arch={self.arch!r} (one of {list(ARCHS)})'] * (self.arch not in ARCHS)
+        bad += [f'sizes={self.sizes!r} (whole numbers of pixels, each at least 32)'] * (not sizes or not all(whole(s, 32) for s in sizes))
+        bad += [f'fusion={self.fusion!r} (one of {list(FUSIONS)})'] * (self.fusion not in FUSIONS)
+        bad += [f'epochs={self.epochs!r} (at least 1)'] * (not whole(self.epochs, 1))
+        bad += [f'accumulate={self.accumulate!r} (at least 1)'] * (not whole(self.accumulate, 1))
+        bad += [f'batch_size={self.batch_size!r} (at least 2 images per micro-batch: BatchNorm needs two)'] * (not whole(self.batch_size, 2) or whole(self.accumulate, 1) and self.batch_size // self.accumulate < 2)
+        bad += [f'lr={self.lr!r} (a learning rate above 0 and at most 1)'] * (not real(self.lr) or not 0 < self.lr <= 1)
+        bad += [f'weight_decay={self.weight_decay!r} (0 or more)'] * (not real(self.weight_decay) or self.weight_decay < 0)
+        bad += [f'patience={self.patience!r} (at least 1)'] * (not whole(self.patience, 1))
+        bad += [f'checkpoint_every={self.checkpoint_every!r} (0 or more)'] * (not whole(self.checkpoint_every, 0))
+        if bad: raise ValueError('Cannot train with ' + '; '.join(bad) + '.')
+
     def identity(self) -> dict:
-        "The settings a checkpoint must share to be resumed."
-        return dict(arch=self.arch, sizes=list(self.sizes), fusion=self.fusion, share_stats=self.share_stats, findings=list(self.findings or []))
+        "What a checkpoint must share to be resumed: every setting that changes the result (not patience, checkpoint frequency or memory saving)."
+        d = {k: v for k, v in asdict(self).items() if k not in ('patience', 'checkpoint_every', 'memory_efficient')}
+        return dict(d, sizes=[int(s) for s in self.sizes], findings=list(self.findings or []))
 
 # %% ../nbs/05_train.ipynb #7c72a598
 def train_config(profile: dict, **overrides) -> TrainConfig:
@@ -206,12 +225,12 @@ def _optimizer(model, cfg: TrainConfig, steps_per_epoch: int) -> tuple:
     return opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda t: .5 * (1 + math.cos(math.pi * min(t, total) / total)))
 
 def _resume(last: Path, cfg: TrainConfig, model, opt, sched, device) -> dict:
-    "Restore model, optimizer and schedule from `last`; return the loop's state (epoch, step, best, bad_epochs, history)."
+    "Restore model, optimizer and schedule from `last`; return the loop's state (epoch, step, best, bad_epochs, history, the epoch's losses so far)."
     ck = load_checkpoint(last, device)
     if ck['identity'] != cfg.identity():
         raise CheckpointError(f'{last} was trained with {ck["identity"]}, not {cfg.identity()}: use another out_dir, or resume=False to start over.')
     model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); sched.load_state_dict(ck['scheduler'])
-    return {k: ck[k] for k in ('epoch', 'step', 'best', 'bad_epochs', 'history')}
+    return dict({k: ck[k] for k in ('epoch', 'step', 'best', 'bad_epochs', 'history')}, losses=ck.get('losses', []))   # losses: the interrupted epoch's so far
 
 # %% ../nbs/05_train.ipynb #aaa0dbaf
 def _train_step(net, ds, idx, cfg: TrainConfig, opt, sched, at: tuple, world: int, device, cuda_amp: bool) -> float:
@@ -244,6 +263,8 @@ def _validate(model, val_ds, cfg: TrainConfig, device, rank: int, world: int) ->
     val_auc = None
     if rank == 0:
         p = predict(model, val_ds, device=device)
+        if not np.isfinite(p['fused']).all():
+            raise FloatingPointError(f'The model predicts NaN/inf on the validation images: training diverged. The learning rate ({cfg.lr}) may be too high.')
         val_auc = mean_auc(per_finding_auc(p['y'], p['fused'], cfg.findings))
     return _from_rank0(val_auc, world)
 
@@ -254,6 +275,9 @@ def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, 
     rank, world, device = _distributed(torch.device(device) if device else default_device())
     if cfg.accumulate < 1 or cfg.batch_size % (world * cfg.accumulate):
         raise ValueError(f'batch_size={cfg.batch_size} must split evenly into {world} process(es) x accumulate={cfg.accumulate} micro-batches.')
+    cached = json.loads((Path(cache_dir) / 'cache.json').read_text()).get('max_size') if (Path(cache_dir) / 'cache.json').is_file() else None
+    if cached and max(cfg.sizes) > cached:
+        raise ValueError(f'sizes {list(cfg.sizes)} need images of {max(cfg.sizes)} px, but {cache_dir} caches them at {cached} px: prepare a cache with --max-size {max(cfg.sizes)}, or use smaller sizes.')
     train_ds = CachedImages(cache_dir, 'train', cfg.findings)
     cfg = dataclasses.replace(cfg, sizes=tuple(int(s) for s in cfg.sizes), findings=list(train_ds.findings))   # the caller's config is left as it was
     val_ds = CachedImages(cache_dir, 'val', cfg.findings)
@@ -264,7 +288,7 @@ def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, 
     batches = lambda epoch: _batches(len(train_ds), cfg.batch_size, cfg.seed, epoch)
     opt, sched = _optimizer(model, cfg, len(batches(0)))
     last = out_dir / 'last.pt'
-    s = _resume(last, cfg, model, opt, sched, device) if resume and last.exists() else dict(epoch=0, step=0, best=-1., bad_epochs=0, history=[])
+    s = _resume(last, cfg, model, opt, sched, device) if resume and last.exists() else dict(epoch=0, step=0, best=-1., bad_epochs=0, history=[], losses=[])
     net = _wrap_ddp(model, device) if world > 1 else model     # `model` stays the unwrapped module: checkpoints look the same
     def save(path, **state):
         if rank == 0: save_checkpoint(dict(model=model.state_dict(), identity=cfg.identity(), config=asdict(cfg), **state), path)
@@ -272,7 +296,8 @@ def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, 
     show = progress and rank == 0
     bar = tqdm(total=cfg.epochs, initial=s['epoch'], desc=f"{cfg.arch} {'/'.join(map(str, cfg.sizes))}", disable=not show)
     while s['epoch'] < cfg.epochs and s['bad_epochs'] < cfg.patience:
-        net.train(); t0, losses, order = time.perf_counter(), [], batches(s['epoch'])
+        net.train(); t0, order = time.perf_counter(), batches(s['epoch'])
+        losses = s['losses'] = s['losses'] if s['step'] else []          # a resumed epoch keeps the losses of its steps before the kill
         inner = tqdm(range(s['step'], len(order)), desc=f"epoch {s['epoch'] + 1}", leave=False, disable=not show)
         for step in inner:
             if _stop_at_step is not None and s['epoch'] * len(order) + step == _stop_at_step: raise KeyboardInterrupt('simulated kill')
@@ -281,7 +306,7 @@ def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, 
             if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < len(order): checkpoint(step=step + 1)
         row = dict(epoch=s['epoch'] + 1, train_loss=float(np.mean(losses)) if losses else float('nan'),
                    val_mean_auc=_validate(model, val_ds, cfg, device, rank, world), seconds=time.perf_counter() - t0)
-        s['history'].append(row); s['epoch'], s['step'] = s['epoch'] + 1, 0
+        s['history'].append(row); s['epoch'], s['step'], s['losses'] = s['epoch'] + 1, 0, []
         if row['val_mean_auc'] > s['best']: s['best'], s['bad_epochs'] = row['val_mean_auc'], 0; save(out_dir / 'best.pt', epoch=s['epoch'])
         else: s['bad_epochs'] += 1
         checkpoint()

@@ -42,3 +42,11 @@ def site(course_run, tmp_path_factory):
     assert r.returncode == 0, r.stdout + r.stderr
     assert 'Site written' in r.stdout
     return out
+
+
+def pytest_terminal_summary(terminalreporter):
+    "How many bad inputs the property-based suite generated (tests/test_properties.py), when it ran."
+    props = sys.modules.get('test_properties')
+    if props is not None and props.CASES:
+        terminalreporter.write_line(f"property-based suite: {sum(props.CASES.values())} generated cases ("
+                                    + ', '.join(f'{k} {v}' for k, v in sorted(props.CASES.items())) + ')')

@@ -4,15 +4,16 @@
 
 # %% ../../nbs/91_batch.ipynb #855fa37e
 from __future__ import annotations
-import hashlib, itertools, json, os, re, sys, time
-from dataclasses import dataclass, field
+import hashlib, itertools, json, os, re, threading, time
+from dataclasses import dataclass
 from pathlib import Path
 import pandas as pd
 import yaml
 from .runner import course_dir, notebook_parameters, run_notebook
 
 # %% auto #0
-__all__ = ['GridError', 'Run', 'load_grid', 'run_folder', 'run_state', 'execute_run', 'run_batch', 'collect', 'summarize']
+__all__ = ['GridError', 'Run', 'load_grid', 'run_folder', 'run_identity', 'run_state', 'execute_run', 'run_batch', 'collect',
+           'summarize']
 
 # %% ../../nbs/91_batch.ipynb #e66598bb
 class GridError(ValueError):
@@ -95,11 +96,17 @@ def load_grid(path) -> tuple:
 # %% ../../nbs/91_batch.ipynb #88b3acd6
 def run_folder(out, run: Run) -> Path: return Path(out) / run.notebook.stem / run.slug
 
+def run_identity(run: Run) -> dict:
+    "What decides a run's result: its parameters and the notebook's content (SHA-256)."
+    return dict(params=json.loads(json.dumps(run.params, default=str)), source=hashlib.sha256(Path(run.notebook).read_bytes()).hexdigest())
+
 def run_state(out, run: Run) -> str:
-    "'finished', 'failed' or 'pending'."
+    "'finished', 'failed', 'pending', or 'changed' (its parameters or notebook differ from those of the result in its folder: run again)."
     p = run_folder(out, run) / 'status.json'
     if not p.is_file(): return 'pending'
-    return 'finished' if json.loads(p.read_text()).get('status') == 'ok' else 'failed'
+    s = json.loads(p.read_text())
+    if s.get('identity') != run_identity(run): return 'changed'
+    return 'finished' if s.get('status') == 'ok' else 'failed'
 
 def _claim_folder(out: Path, name: str):
     out.mkdir(parents=True, exist_ok=True)
@@ -109,20 +116,33 @@ def _claim_folder(out: Path, name: str):
         if old != name: raise GridError(f'{out} holds the results of grid {old!r}, not {name!r}: choose another --out.')
     else: g.write_text(json.dumps(dict(name=name)))
 
-def execute_run(nb: str, params: dict, out_nb: str, folder: str, kernel: str = 'python3') -> dict:
+def execute_run(nb: str, params: dict, out_nb: str, folder: str, kernel: str = 'python3', identity: dict | None = None) -> dict:
     "Run one notebook (in this process or a worker) and write its status.json; never raises."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     r = run_notebook(nb, out_nb, dict(params, out_dir=str(folder.resolve())), kernel=kernel, cwd=folder)
-    r.update(params=params, finished=time.strftime('%Y-%m-%d %H:%M:%S'))
+    r.update(params=params, identity=identity, finished=time.strftime('%Y-%m-%d %H:%M:%S'))
     tmp = folder / 'status.json.part'; tmp.write_text(json.dumps(r, indent=1, default=str)); os.replace(tmp, folder / 'status.json')
     return r
 
 # %% ../../nbs/91_batch.ipynb #5d570f55
 def _pin_worker(slots, threads: int):
-    "Pool initializer: this worker process keeps one GPU (if any) and its share of CPU threads; its kernels inherit both."
+    "Pool initializer: this worker process keeps one GPU (if any) and its share of CPU threads; its kernels inherit both. It dies with the batch."
+    _die_with_parent()
     gpu = slots.get()
     if gpu is not None: os.environ['CUDA_VISIBLE_DEVICES'] = gpu
     os.environ['OMP_NUM_THREADS'] = os.environ['MKL_NUM_THREADS'] = str(threads)
+
+def _die_with_parent():
+    "End this worker when the batch that started it is gone (even after `kill -9`): a worker must never go on taking queued runs alone."
+    parent = os.getppid()
+    try:                                                        # Linux: the kernel sends SIGKILL when the parent dies
+        import ctypes, signal
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    except Exception: pass
+    def watch():                                                # elsewhere: poll
+        while os.getppid() == parent: time.sleep(1)
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True).start()
 
 def _gpus() -> list:
     try:
@@ -136,15 +156,15 @@ def run_batch(grid, out, workers: int = 1, scheduler: str | None = None, retry_f
     name, kernel, runs = load_grid(grid)
     out = Path(out)
     states = {(r.notebook.stem, r.slug): run_state(out, r) for r in runs}
-    todo = [r for r in runs if states[r.notebook.stem, r.slug] == 'pending' or (retry_failed and states[r.notebook.stem, r.slug] == 'failed')]
+    todo = [r for r in runs if states[r.notebook.stem, r.slug] in ('pending', 'changed') or (retry_failed and states[r.notebook.stem, r.slug] == 'failed')]
     counts = pd.Series(list(states.values())).value_counts().to_dict()
     print(f"grid {name!r}: {len(runs)} runs — {counts.get('finished', 0)} finished, {counts.get('failed', 0)} failed, "
-          f"{counts.get('pending', 0)} pending; {len(todo)} to run now" + ('' if retry_failed or not counts.get('failed') else ' (failed runs rerun only with --retry-failed)'))
+          f"{counts.get('pending', 0)} pending" + (f", {counts['changed']} changed since their result (rerun)" if counts.get('changed') else '') + f"; {len(todo)} to run now" + ('' if retry_failed or not counts.get('failed') else ' (failed runs rerun only with --retry-failed)'))
     if dry_run:
         for r in runs: print(f"  {states[r.notebook.stem, r.slug]:<9} {r.notebook.stem}/{r.slug}")
         return collect(out) if (out / 'grid.json').exists() else pd.DataFrame()
     _claim_folder(out, name)
-    jobs = [dict(nb=str(r.notebook), params=r.params, out_nb=str(run_folder(out, r)) + '.ipynb', folder=str(run_folder(out, r)), kernel=kernel) for r in todo]
+    jobs = [dict(nb=str(r.notebook), params=r.params, out_nb=str(run_folder(out, r)) + '.ipynb', folder=str(run_folder(out, r)), kernel=kernel, identity=run_identity(r)) for r in todo]
     bar = tqdm(total=len(jobs), desc=f'batch {name}', unit='run', disable=not progress)
     if scheduler:
         from distributed import Client, as_completed

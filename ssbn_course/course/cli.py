@@ -66,6 +66,7 @@ def main(argv=None):
         if a.cmd == 'prepare':
             from ssbn_course.data import prepare
             src, dataset = a.src, a.dataset
+            if a.max_size < 32: raise ValueError(f'--max-size must be at least 32 pixels; got {a.max_size}.')
             if dataset == 'phantoms':
                 from ssbn_course.layouts import write_phantom_dataset
                 src = src or str(Path(a.out) / 'source')
@@ -114,6 +115,6 @@ def main(argv=None):
             if dist.is_initialized(): dist.destroy_process_group()
             if int(os.environ.get('RANK', 0)) == 0: print(run.history.to_string(index=False)); print(f'best model: {run.dir / "best.pt"}; test predictions: {run.dir / "predictions.csv.gz"}')
             return 0
-    except (ValueError, FileNotFoundError, RuntimeError) as e:
+    except (ValueError, OSError, RuntimeError, ArithmeticError) as e:      # bad input, files, checkpoints, a diverging run: one line, exit 2
         print(f'error: {e}', file=sys.stderr)
         return 2

@@ -59,10 +59,11 @@ def _headline(results: dict, width: int = 100) -> str:
 def run_course(profile: str = 'quick', out='runs', data_dir=None, nbs=None, only=None, run_dir=None, notebooks=None) -> pd.DataFrame:
     "Execute every chapter (or the given `notebooks`) with papermill into a dated run folder under `out` (or `run_dir`); return (and print) the summary table."
     from ssbn_course.core import dated_run_dir
+    todo = [nb for nb in notebooks or chapters(nbs) if not only or any(o in nb.stem for o in only)]
+    if not todo: raise ValueError(f"No chapter matches --only {' '.join(only or [])}; the chapters are {[nb.stem for nb in chapters(nbs)]}.")
     run = Path(run_dir) if run_dir else dated_run_dir(out, profile)
     rows = []
-    for nb in notebooks or chapters(nbs):
-        if only and not any(o in nb.stem for o in only): continue
+    for nb in todo:
         print(f'▶ {nb.name} ...', flush=True)
         d = run / nb.stem
         r = run_notebook(nb, d / nb.name, dict(out_dir=str(d.resolve()), profile=profile, data_dir=data_dir), cwd=d.parent)

@@ -1,0 +1,300 @@
+"""Bad input, as a careless or hostile user gives it: each case gets a clear error naming the input (CLI: one line, exit 2),
+or a documented handling (a bad image is skipped and listed in skipped.csv); nothing is written outside its folder and
+nothing is reported as done that was not. The property-based suite (test_properties.py) generates many more."""
+import json, os, shutil, signal, subprocess, sys, time
+from pathlib import Path
+import numpy as np
+import pandas as pd
+import pydicom
+import pytest
+import torch
+from PIL import Image
+from ssbn_course.data import ImageReadError, load_table, prepare, read_image
+from ssbn_course.external import bootstrap_aucs
+from ssbn_course.layouts import _write_dicom, write_phantom_dataset
+from ssbn_course.metrics import paired_bootstrap
+from ssbn_course.models import build_encoder, build_model
+from ssbn_course.ssbn import convert_to_ssbn
+from ssbn_course.train import CheckpointError, TrainConfig, load_checkpoint, save_checkpoint
+
+EXE = str(Path(sys.executable).parent / 'ssbn-course')
+
+
+def cli(*args, timeout=600):
+    r = subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+    assert 'Traceback' not in r.stderr, r.stderr
+    return r
+
+
+def files_under(d): return {p for p in Path(d).rglob('*') if p.is_file()}
+
+
+@pytest.fixture
+def nih(nih_dir, tmp_path):
+    return Path(shutil.copytree(nih_dir, tmp_path / 'nih'))
+
+
+@pytest.fixture(scope='module')
+def cache64(tmp_path_factory):
+    d = tmp_path_factory.mktemp('cache')
+    src = write_phantom_dataset(d / 'src', 'nih', n_patients=40, image_size=64, workers=2)
+    prepare('nih', src, d / 'c', max_size=64, workers=2)
+    return d / 'c'
+
+
+# --- files outside their folder ------------------------------------------------------------------------------------
+@pytest.mark.parametrize('name', ['../../outside/evil.png', '/etc/evil.png', 'sub/evil.png'])
+def test_nih_image_index_must_be_a_plain_file_name(nih, tmp_path, name):
+    entry = nih / 'Data_Entry_2017.csv'
+    t = pd.read_csv(entry); t.loc[0, 'Image Index'] = name; t.to_csv(entry, index=False)
+    before = files_under(tmp_path)
+    with pytest.raises(ValueError, match='plain file names'):
+        prepare('nih', nih, tmp_path / 'cache', max_size=64, workers=1)
+    assert files_under(tmp_path) == before                       # nothing written, inside or outside
+
+
+def test_vindr_image_id_must_be_a_plain_file_name(vindr_dir, tmp_path):
+    d = Path(shutil.copytree(vindr_dir, tmp_path / 'v'))
+    for split in ('train', 'test'):
+        a = pd.read_csv(d / f'annotations/annotations_{split}.csv'); a.loc[0, 'image_id'] = '../../outside/evil'
+        a.to_csv(d / f'annotations/annotations_{split}.csv', index=False)
+    r = cli('prepare', 'vindr', '--src', d, '--out', tmp_path / 'cache', '--max-size', 64)
+    assert r.returncode == 2 and 'plain file names' in r.stderr and not (tmp_path / 'outside').exists()
+
+
+# --- silent wrong numbers --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize('value', [0.5, 2.0, 'yes'])
+def test_chexpert_labels_outside_the_vocabulary_are_refused(chexpert_dir, tmp_path, value):
+    d = Path(shutil.copytree(chexpert_dir, tmp_path / 'cx'))
+    csv = d / 'CheXpert-v1.0-small/train.csv'
+    t = pd.read_csv(csv); t['Edema'] = t['Edema'].astype(object); t.loc[1, 'Edema'] = value; t.to_csv(csv, index=False)
+    with pytest.raises(ValueError, match=r"column 'Edema' holds .*1, 0, -1 or blank"):
+        load_table('chexpert', d)
+
+
+def test_an_image_listed_twice_is_refused(nih):
+    entry = nih / 'Data_Entry_2017.csv'
+    t = pd.read_csv(entry); dup = t.iloc[[0]].assign(**{'Patient ID': 999, 'Finding Labels': 'Edema'})
+    pd.concat([t, dup]).to_csv(entry, index=False)
+    with pytest.raises(ValueError, match='more than one row'):
+        load_table('nih', nih)
+
+
+def test_metrics_refuse_labels_other_than_0_1_and_missing_scores():
+    y = np.array([0, 2, 0, 2, 0, 2.]); p = np.linspace(0, 1, 6)
+    with pytest.raises(ValueError, match='Labels must be 0, 1'):
+        paired_bootstrap(y, p, p[::-1], np.arange(6), n_boot=10)
+    y = np.array([[0, 1, 0, 1, 0, 1.]]).T; p = np.array([[.1, .9, np.nan, .8, .3, .7]]).T
+    with pytest.raises(ValueError, match='hold NaN'):
+        bootstrap_aucs(y, p, np.arange(6), n_boot=10)
+
+
+def test_a_batch_at_the_wrong_size_is_refused():
+    m = build_model('densenet-tiny', 2, (32, 64)).eval()
+    with pytest.raises(ValueError, match='must be at its size'):
+        m({32: torch.zeros(2, 1, 32, 32), 64: torch.zeros(2, 1, 32, 32)})
+    with pytest.raises(ValueError, match='at least 32'):
+        m(torch.zeros(2, 1, 64, 20))                                  # 10 px on its short side at 32 px
+
+
+def test_converting_a_converted_model_to_other_sizes_is_refused():
+    m = convert_to_ssbn(build_encoder('densenet-tiny'), (32, 64))
+    assert convert_to_ssbn(m, (64, 32)) is m                             # the same sizes again: nothing to do
+    with pytest.raises(ValueError, match='already converted'):
+        convert_to_ssbn(m, (128,))
+
+
+def test_a_float_image_is_stretched_not_blackened(tmp_path):
+    a = np.linspace(0, 1, 64 * 64, dtype=np.float32).reshape(64, 64)
+    Image.fromarray(a, mode='F').save(tmp_path / 'f.tif')
+    g = read_image(tmp_path / 'f.tif')
+    assert g.dtype == np.uint8 and g.min() == 0 and g.max() == 255
+
+
+# --- training that reports success without a result --------------------------------------------------------------------
+@pytest.mark.parametrize('args, message', [
+    (['--epochs', '0'], 'epochs=0'), (['--batch-size', '-4'], 'batch_size=-4'), (['--batch-size', '0'], 'batch_size=0'),
+    (['--batch-size', '1'], 'batch_size=1'), (['--lr', '1e30'], 'lr=1e+30'), (['--sizes', '0'], 'sizes=(0,)'),
+    (['--sizes', '128'], 'caches them at 64 px')])
+def test_training_settings_that_cannot_train_are_refused(cache64, tmp_path, args, message):
+    r = cli('train', '--cache', cache64, '--out', tmp_path / 'r', *args)
+    assert r.returncode == 2 and message in r.stderr, r.stderr
+    assert not (tmp_path / 'r' / 'best.pt').exists() and 'best model' not in r.stdout
+
+
+@pytest.mark.parametrize('change', [['--seed', '1'], ['--lr', '0.001'], ['--batch-size', '8']])
+def test_resuming_with_other_settings_is_refused(cache64, tmp_path, change):
+    base = ['train', '--cache', cache64, '--out', tmp_path / 'r', '--sizes', '32', '--epochs', '1', '--batch-size', '4']
+    assert cli(*base).returncode == 0
+    r = cli(*base[:-2], *(['--batch-size', '4'] if change[0] != '--batch-size' else []), *change)
+    assert r.returncode == 2 and 'was trained with' in r.stderr
+
+
+def test_a_kill_between_the_two_renames_of_a_checkpoint_leaves_it_readable(tmp_path):
+    p = tmp_path / 'last.pt'
+    save_checkpoint({'w': torch.ones(2)}, p)
+    torch.save({'w': torch.zeros(2)}, tmp_path / 'new.part')             # the next save, killed after its first rename:
+    import hashlib
+    (tmp_path / 'last.pt.sha256.next').write_text(hashlib.sha256((tmp_path / 'new.part').read_bytes()).hexdigest())
+    os.replace(tmp_path / 'new.part', p)
+    assert torch.equal(load_checkpoint(p)['w'], torch.zeros(2))        # the new checkpoint verifies against the digest written first
+    p.write_bytes(p.read_bytes()[:-10])
+    with pytest.raises(CheckpointError, match='corrupt'):
+        load_checkpoint(p)
+
+
+# --- one bad image never stops a prepare --------------------------------------------------------------------------------
+@pytest.mark.parametrize('workers', [1, 2])
+def test_bad_images_are_skipped_and_listed(nih, tmp_path, workers, monkeypatch):
+    imgs = sorted(nih.glob('images_001/images/*.png'))
+    imgs[0].write_bytes(os.urandom(2000))                               # random bytes
+    imgs[1].write_bytes(b'')                                            # zero bytes
+    imgs[2].write_bytes(imgs[2].read_bytes()[:200])                     # truncated
+    r = cli('prepare', 'nih', '--src', nih, '--out', tmp_path / 'c', '--max-size', 64, '--workers', workers)
+    assert r.returncode == 0, r.stderr
+    skipped = pd.read_csv(tmp_path / 'c/skipped.csv')
+    assert set(skipped.image_id) == {p.stem for p in imgs[:3]} and all(p.name in e for p, e in zip(imgs[:3], skipped.sort_values('image_id').error))
+    assert len(pd.read_csv(tmp_path / 'c/labels.csv')) == len(pd.read_csv(nih / 'Data_Entry_2017.csv')) - 3
+
+
+def test_a_decompression_bomb_is_skipped(nih, tmp_path):
+    bomb = sorted(nih.glob('images_001/images/*.png'))[0]
+    Image.new('1', (20000, 20000)).save(bomb)                       # 400 Mpx in a few kB: PIL refuses to decode it
+    assert bomb.stat().st_size < 200_000
+    t = prepare('nih', nih, tmp_path / 'c', max_size=64, workers=1)
+    skipped = pd.read_csv(tmp_path / 'c/skipped.csv')
+    assert skipped.image_id.tolist() == [bomb.stem] and 'DecompressionBombError' in skipped.error.item() and bomb.stem not in set(t.image_id)
+
+
+@pytest.mark.parametrize('content', [b'', os.urandom(600)])
+def test_dicom_files_that_are_not_dicom_are_named(tmp_path, content):
+    (tmp_path / 'x.dicom').write_bytes(content)
+    with pytest.raises(ImageReadError, match='x.dicom'):
+        read_image(tmp_path / 'x.dicom')
+
+
+def _dicom(tmp_path):
+    img = (np.arange(64 * 64).reshape(64, 64) % 251).astype(np.uint8)
+    _write_dicom(tmp_path / 'plain.dicom', img, 'x', False, 12)
+    return tmp_path / 'plain.dicom', read_image(tmp_path / 'plain.dicom')
+
+
+@pytest.mark.parametrize('syntax', ['JPEGLSLossless', 'JPEG2000Lossless', 'JPEGLosslessSV1'])
+def test_compressed_dicoms_are_read(tmp_path, syntax):
+    "Hospitals ship compressed DICOMs: JPEG-LS, JPEG Lossless (process 14) and JPEG 2000, decoded by pylibjpeg's plugins."
+    src, ref = _dicom(tmp_path)
+    dst = tmp_path / f'{syntax}.dicom'
+    if syntax == 'JPEGLosslessSV1':                                      # no pydicom encoder: GDCM writes the fixture
+        import gdcm
+        r = gdcm.ImageReader(); r.SetFileName(str(src)); assert r.Read()
+        c = gdcm.ImageChangeTransferSyntax(); c.SetTransferSyntax(gdcm.TransferSyntax(gdcm.TransferSyntax.JPEGLosslessProcess14_1))
+        c.SetInput(r.GetImage()); assert c.Change()
+        w = gdcm.ImageWriter(); w.SetFileName(str(dst)); w.SetFile(r.GetFile()); w.SetImage(c.GetOutput()); assert w.Write()
+    else:
+        ds = pydicom.dcmread(src); ds.compress(getattr(pydicom.uid, syntax), encoding_plugin='pyjpegls' if 'LS' in syntax else 'pylibjpeg'); ds.save_as(dst)
+    ds = pydicom.dcmread(dst)
+    assert ds.file_meta.TransferSyntaxUID == getattr(pydicom.uid, syntax)
+    from pydicom.pixels import pixel_array
+    raw = pixel_array(str(dst), decoding_plugin='pylibjpeg')             # the runtime decoders alone (not the fixtures' encoders)
+    assert raw.shape == (64, 64)
+    assert np.array_equal(read_image(dst), ref)
+
+
+# --- tables and arguments ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize('content', [b'', b'\x00\xff\xfe' * 400])
+def test_empty_or_binary_csv_is_named(nih, content):
+    (nih / 'Data_Entry_2017.csv').write_bytes(content)
+    with pytest.raises(ValueError, match='Data_Entry_2017.csv'):
+        load_table('nih', nih)
+
+
+def test_prepare_arguments_are_checked(nih, tmp_path):
+    r = cli('prepare', 'nih', '--src', nih, '--out', tmp_path / 'c', '--max-size', 0)
+    assert r.returncode == 2 and 'at least 32' in r.stderr
+    (tmp_path / 'afile').write_text('x')
+    r = cli('prepare', 'nih', '--src', nih, '--out', tmp_path / 'afile', '--max-size', 64)
+    assert r.returncode == 2 and 'is a file' in r.stderr
+
+
+def test_run_only_an_unknown_chapter_is_named(tmp_path):
+    r = cli('run', '--only', 'no_such_chapter', '--out', tmp_path)
+    assert r.returncode == 2 and 'No chapter matches' in r.stderr and '00_core' in r.stderr
+
+
+# --- caches and batches never mix runs ------------------------------------------------------------------------------------
+def test_a_cache_of_another_dataset_is_refused_and_an_unfinished_one_restarted(nih_dir, chexpert_dir, tmp_path):
+    out = tmp_path / 'c'
+    prepare('nih', nih_dir, out, max_size=64, workers=1)
+    with pytest.raises(ValueError, match='already holds a finished cache of nih'):
+        prepare('chexpert', chexpert_dir, out, max_size=64, workers=1)
+    other = Path(shutil.copytree(nih_dir, tmp_path / 'other'))            # same image names, another source
+    with pytest.raises(ValueError, match='already holds a finished cache'):
+        prepare('nih', other, out, max_size=64, workers=1)
+    (out / 'labels.csv').unlink()                                        # as a prepare killed before its end leaves it
+    t = prepare('chexpert', chexpert_dir, out, max_size=64, workers=1)
+    assert json.loads((out / 'cache.json').read_text())['dataset'] == 'chexpert' and len(list((out / 'images').glob('*.npy'))) == len(t)
+
+
+def _pids_with_parent(pid):
+    out = []
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try: fields = stat.read_text().rsplit(')', 1)[1].split()
+        except OSError: continue
+        if int(fields[1]) == pid: out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.fixture
+def slow_grid(tmp_path):
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1\nout_dir = '.'", metadata={'tags': ['parameters']}),
+                nbformat.v4.new_code_cell("import time; time.sleep(3)\nfrom ssbn_course.core import record\nrecord({'y': x * x}, out_dir)")]
+    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'python3', 'language': 'python'}
+    nbformat.write(nb, tmp_path / 'slow.ipynb')
+    g = tmp_path / 'grid.yaml'; g.write_text("name: s\nruns:\n  - notebook: slow.ipynb\n    grid: {x: [1, 2, 3, 4, 5, 6]}\n")
+    return g
+
+
+def test_a_killed_batch_leaves_no_worker_and_its_rerun_matches_an_uninterrupted_one(slow_grid, tmp_path):
+    out = tmp_path / 'killed'
+    p = subprocess.Popen([EXE, 'batch', str(slow_grid), '--out', str(out), '--workers', '2'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.time()
+    while not list(out.glob('slow/*/status.json')) and time.time() - t0 < 300: time.sleep(.5)
+    workers = _pids_with_parent(p.pid)
+    assert len(workers) >= 2
+    p.send_signal(signal.SIGKILL); p.wait()
+    t0 = time.time()
+    while any(Path(f'/proc/{w}').exists() and 'Z' not in Path(f'/proc/{w}/stat').read_text().rsplit(')', 1)[1].split()[0] for w in workers) and time.time() - t0 < 15:
+        time.sleep(.5)
+    alive = [w for w in workers if Path(f'/proc/{w}').exists() and Path(f'/proc/{w}/stat').read_text().rsplit(')', 1)[1].split()[0] != 'Z']
+    assert not alive, f'pool workers {alive} outlived the killed batch'
+    assert cli('batch', slow_grid, '--out', out, '--workers', '2').returncode == 0
+    assert cli('batch', slow_grid, '--out', tmp_path / 'whole', '--workers', '2').returncode == 0
+    a, b = (pd.read_csv(d / 'results.csv').set_index('run').y.sort_index() for d in (out, tmp_path / 'whole'))
+    pd.testing.assert_series_equal(a, b)
+
+
+def test_an_edited_grid_entry_is_rerun(slow_grid, tmp_path):
+    out = tmp_path / 'o'
+    assert cli('batch', slow_grid, '--out', out, '--workers', '2').returncode == 0
+    nb = slow_grid.parent / 'slow.ipynb'
+    nb.write_text(nb.read_text().replace('x * x', 'x * x + 1'))            # the same runs, another notebook: results would differ
+    r = cli('batch', slow_grid, '--out', out, '--workers', '2')
+    assert '6 changed since their result' in r.stdout and r.returncode == 0
+    assert sorted(pd.read_csv(out / 'results.csv').y) == [2, 5, 10, 17, 26, 37]
+
+
+def test_a_killed_prepare_resumes_to_the_same_cache(tmp_path):
+    src = write_phantom_dataset(tmp_path / 'src', 'nih', n_patients=40, image_size=1024, workers=2)     # slow enough to kill mid-way
+    code = f"from ssbn_course.data import prepare; prepare('nih', {str(src)!r}, {str(tmp_path / 'k')!r}, max_size=512, workers=1)"
+    p = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.time()
+    while len(list((tmp_path / 'k/images').glob('*.npy'))) < 3 and time.time() - t0 < 120: time.sleep(.02)
+    p.send_signal(signal.SIGKILL); p.wait()
+    done = len(list((tmp_path / 'k/images').glob('*.npy')))
+    assert not (tmp_path / 'k/labels.csv').exists() and 3 <= done < 80, done
+    resumed = prepare('nih', src, tmp_path / 'k', max_size=512, workers=1)
+    whole = prepare('nih', src, tmp_path / 'w', max_size=512, workers=1)
+    pd.testing.assert_frame_equal(resumed.drop(columns='path'), whole.drop(columns='path'))
+    for f in whole.file: assert np.array_equal(np.load(tmp_path / 'k' / f), np.load(tmp_path / 'w' / f))

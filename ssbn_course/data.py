@@ -16,10 +16,11 @@ from .core import held_out_patients, sizes_of
 from .layouts import NIH_FINDINGS, CHEXPERT_LABELS, VINDR_LABELS
 
 # %% auto #0
-__all__ = ['HARMONISED', 'LABEL_MAPS', 'TABLE_COLUMNS', 'UNCERTAINTY_POLICIES', 'LOADERS', 'GRAY_MEAN', 'GRAY_STD',
-           'ImageReadError', 'read_dicom', 'read_image', 'shared_findings', 'plain_names', 'unique_rows', 'safe_join',
-           'patient_split', 'check_patient_splits', 'load_nih', 'load_chexpert', 'load_vindr', 'load_table',
-           'findings_of', 'letterbox', 'prepare', 'CachedImages', 'augment', 'multi_size_batch']
+__all__ = ['HARMONISED', 'VINDR_GLOBAL', 'LABEL_MAPS', 'TABLE_COLUMNS', 'UNCERTAINTY_POLICIES', 'BLANK_POLICIES', 'LOADERS',
+           'GRAY_MEAN', 'GRAY_STD', 'ImageReadError', 'read_dicom', 'read_image', 'shared_findings', 'plain_names',
+           'unique_rows', 'safe_join', 'patient_split', 'check_patient_splits', 'load_nih', 'load_chexpert',
+           'load_vindr', 'load_table', 'findings_of', 'load_boxes', 'image_shape', 'letterbox', 'prepare',
+           'CachedImages', 'augment', 'multi_size_batch']
 
 # %% ../nbs/02_data.ipynb #9a9b710b
 class ImageReadError(ValueError):
@@ -56,7 +57,8 @@ def read_image(path) -> np.ndarray:
 # %% ../nbs/02_data.ipynb #22a7e403
 HARMONISED = {'Pleural Effusion': 'Effusion', 'Pleural effusion': 'Effusion', 'Nodule/Mass': 'Lung Lesion', 'Pleural thickening': 'Pleural_Thickening',
               'Pulmonary fibrosis': 'Fibrosis', 'Rib fracture': 'Fracture', 'Clavicle fracture': 'Fracture'}   # a dataset's name -> the course's
-_NOT_FINDINGS = ('No Finding', 'Pleural Other', 'Support Devices')
+_NOT_FINDINGS = ('No Finding',)
+VINDR_GLOBAL = ('Lung tumor', 'Pneumonia', 'Tuberculosis', 'Other diseases', 'COPD')   # VinDr's image-level labels (image_labels_*.csv only)
 LABEL_MAPS = {'nih': {f: f for f in NIH_FINDINGS},
               'chexpert': {c: HARMONISED.get(c, c) for c in CHEXPERT_LABELS if c not in _NOT_FINDINGS}}
 LABEL_MAPS['vindr'] = {c: HARMONISED.get(c, c) for c in VINDR_LABELS              # VinDr's classes that NIH or CheXpert also label
@@ -129,10 +131,12 @@ def load_nih(root, val_fraction: float = .125, seed: int = 0) -> pd.DataFrame:
 
 # %% ../nbs/02_data.ipynb #9cfa52df
 UNCERTAINTY_POLICIES = ('ignore', 'ones', 'zeros')
+BLANK_POLICIES = ('zeros', 'ignore', 'no-finding-zeros')
 
-def load_chexpert(root, policy: str = 'ignore', frontal_only: bool = True, val_fraction: float = .1, seed: int = 0) -> pd.DataFrame:
-    "CheXpert v1.0 or v1.0-small: train.csv (train/val, split by patient) and valid.csv (test). Uncertain labels (-1) follow `policy`; blanks are unknown."
+def load_chexpert(root, policy: str = 'ignore', frontal_only: bool = True, val_fraction: float = .1, seed: int = 0, blank: str = 'zeros') -> pd.DataFrame:
+    "CheXpert v1.0 or v1.0-small: train.csv (train/val, split by patient) and valid.csv (test). Uncertain labels (-1) follow `policy`, blanks (not mentioned) follow `blank`."
     if policy not in UNCERTAINTY_POLICIES: raise ValueError(f'Unknown uncertainty policy {policy!r}: choose one of {list(UNCERTAINTY_POLICIES)}.')
+    if blank not in BLANK_POLICIES: raise ValueError(f'Unknown blank policy {blank!r}: choose one of {list(BLANK_POLICIES)}.')
     root = Path(root)
     sub = next((root / d for d in ('CheXpert-v1.0-small', 'CheXpert-v1.0') if (root / d / 'train.csv').is_file()), root)
     parts = []
@@ -150,7 +154,10 @@ def load_chexpert(root, policy: str = 'ignore', frontal_only: bool = True, val_f
             bad = df[c].notna() & ~v.isin([1, 0, -1])
             if bad.any(): raise ValueError(f'{sub / csv}: column {c!r} holds {sorted(set(df[c][bad].astype(str)))[:5]} on {int(bad.sum())} row(s); CheXpert labels are 1, 0, -1 or blank.')
             v = v.to_numpy(dtype=float)
-            t[f] = np.where(v == -1, {'ignore': np.nan, 'ones': 1., 'zeros': 0.}[policy], v)
+            v = np.where(v == -1, {'ignore': np.nan, 'ones': 1., 'zeros': 0.}[policy], v)
+            no_finding = pd.to_numeric(df['No Finding'], errors='coerce').to_numpy() == 1 if 'No Finding' in df else np.zeros(len(df), bool)
+            fill = {'zeros': 0., 'ignore': np.nan, 'no-finding-zeros': np.where(no_finding, 0., np.nan)}[blank]   # 'No Finding' = 1: nothing was positive
+            t[f] = np.where(df[c].isna().to_numpy(), fill, v)
         parts.append(t)
     return patient_split(pd.concat(parts, ignore_index=True), val_fraction, seed)
 
@@ -171,6 +178,14 @@ def load_vindr(root, val_fraction: float = .1, seed: int = 0) -> pd.DataFrame:
         t = pd.DataFrame({'image_id': ids, 'path': [str(root / split / f'{i}.dicom') for i in ids], 'patient': ids, 'view': 'PA', 'split': split})
         pos = ann.assign(f=ann.class_name.map(LABEL_MAPS['vindr'])).dropna(subset=['f']).groupby('f').image_id.apply(set)
         for f in sorted(set(LABEL_MAPS['vindr'].values())): t[f] = t.image_id.isin(pos.get(f, set())).astype(float)
+        glob = [c for c in VINDR_GLOBAL if c in LABEL_MAPS['vindr']]          # image-level labels: never in the box annotations
+        labels_csv = csv.with_name(f'image_labels_{split}.csv')
+        if labels_csv.is_file():                                                # every label, one row per image and reader: positive if any reader says so
+            lab = _read_csv(labels_csv, ['image_id', *glob], 'VinDr-CXR image labels')
+            any_reader = lab.groupby(lab.image_id.astype(str))[glob].max()
+            for c in glob: t[LABEL_MAPS['vindr'][c]] = t.image_id.map(any_reader[c]).astype(float)
+        else:
+            for c in glob: t[LABEL_MAPS['vindr'][c]] = np.nan                    # not known without image_labels_*.csv: unknown, never negative
         parts.append(t)
     return patient_split(pd.concat(parts, ignore_index=True), val_fraction, seed)
 
@@ -187,6 +202,30 @@ def load_table(dataset: str, root, **kwargs) -> pd.DataFrame:
 def findings_of(table: pd.DataFrame) -> list:
     "The finding columns of a labels table."
     return [c for c in table.columns if c not in TABLE_COLUMNS and c != 'file']
+
+# %% ../nbs/02_data.ipynb #cb5c556c
+def load_boxes(dataset: str, root) -> pd.DataFrame:
+    "Finding boxes of `dataset` under `root` in the images' own pixels: image_id, finding, x, y, w, h (and reader for VinDr-CXR); empty when it has none."
+    root, cols = Path(root), ['image_id', 'finding', 'x', 'y', 'w', 'h', 'reader']
+    if dataset == 'nih' and (root / 'BBox_List_2017.csv').is_file():
+        b = _read_csv(root / 'BBox_List_2017.csv', ['Image Index', 'Finding Label', 'Bbox [x', 'y', 'w', 'h]'], 'NIH ChestX-ray14 boxes')
+        names = {'Infiltrate': 'Infiltration', **LABEL_MAPS['nih']}
+        return pd.DataFrame({'image_id': b['Image Index'].astype(str).str.replace('.png', '', regex=False), 'finding': b['Finding Label'].map(names),
+                             'x': b['Bbox [x'], 'y': b['y'], 'w': b['w'], 'h': b['h]'], 'reader': ''}).dropna(subset=['finding'])[cols]
+    if dataset == 'vindr':
+        parts = [pd.read_csv(f) for f in sorted(root.glob('**/annotations_*.csv'))]
+        a = pd.concat(parts, ignore_index=True).dropna(subset=['x_min']) if parts else pd.DataFrame(columns=['image_id', 'class_name', 'rad_id', 'x_min', 'y_min', 'x_max', 'y_max'])
+        return pd.DataFrame({'image_id': a.image_id.astype(str), 'finding': a.class_name.map(LABEL_MAPS['vindr']), 'x': a.x_min, 'y': a.y_min,
+                             'w': a.x_max - a.x_min, 'h': a.y_max - a.y_min, 'reader': a.get('rad_id', '')}).dropna(subset=['finding'])[cols]
+    return pd.DataFrame(columns=cols)
+
+def image_shape(path) -> tuple:
+    "(height, width) of an image file, from its header only."
+    path = Path(path)
+    if path.suffix.lower() in ('.dcm', '.dicom'):
+        import pydicom
+        ds = pydicom.dcmread(path, stop_before_pixels=True); return int(ds.Rows), int(ds.Columns)
+    with Image.open(path) as im: return im.height, im.width
 
 # %% ../nbs/02_data.ipynb #8aa9b8ed
 def letterbox(img: np.ndarray, size: int) -> np.ndarray:
@@ -222,6 +261,16 @@ def _cache_folder(out: Path, identity: dict) -> Path:
     tmp = out / 'cache.json.part'; tmp.write_text(json.dumps(identity)); os.replace(tmp, meta)
     return out
 
+def _cache_boxes(dataset, src, table, out: Path, max_size: int):
+    "The dataset's boxes of the cached images, moved into the letterboxed cache's pixels, as out/boxes.csv."
+    boxes = load_boxes(dataset, src)
+    boxes = boxes[boxes.image_id.isin(set(table.image_id))].reset_index(drop=True)
+    if len(boxes):
+        paths = dict(zip(table.image_id, table.path))
+        h, w = np.array([image_shape(paths[i]) for i in boxes.image_id]).T; s = np.maximum(h, w); k = max_size / s
+        boxes = boxes.assign(x=(boxes.x + (s - w) // 2) * k, y=(boxes.y + (s - h) // 2) * k, w=boxes.w * k, h=boxes.h * k)
+    boxes.to_csv(out / 'boxes.csv', index=False)
+
 def prepare(dataset: str, src, out, max_size: int = 1024, workers: int | None = None, **loader_kwargs) -> pd.DataFrame:
     "Cache every image of `dataset` at `src` once, at `max_size`, under `out`; return the labels table of the cached images."
     if isinstance(max_size, bool) or not isinstance(max_size, (int, np.integer)) or max_size < 32:
@@ -243,6 +292,7 @@ def prepare(dataset: str, src, out, max_size: int = 1024, workers: int | None = 
         for e in [e for e in errors if e][:5]: print('  ', e)
     table = table[~np.array(bad)].reset_index(drop=True)
     if table.empty: raise ValueError(f'No image of {dataset} under {src} could be read.')
+    _cache_boxes(dataset, src, table, out, max_size)
     tmp = out / 'labels.csv.part'; table.to_csv(tmp, index=False); os.replace(tmp, out / 'labels.csv')
     return table
 

@@ -4,7 +4,8 @@
 
 # %% ../nbs/04_models.ipynb #925aef05
 from __future__ import annotations
-import warnings
+import re, warnings
+from pathlib import Path
 import pandas as pd
 import torch, torchvision
 from torch import nn
@@ -13,34 +14,56 @@ from .core import resize, sizes_of
 from .ssbn import convert_to_ssbn, set_active_size
 
 # %% auto #0
-__all__ = ['ARCHS', 'FUSIONS', 'build_encoder', 'MultiSizeNet', 'SizeEnsemble', 'build_model', 'ssbn_densenet121',
-           'count_parameters']
+__all__ = ['ARCHS', 'IMAGENET', 'FUSIONS', 'build_encoder', 'load_backbone_weights', 'MultiSizeNet', 'SizeEnsemble',
+           'build_model', 'ssbn_densenet121', 'count_parameters']
 
 # %% ../nbs/04_models.ipynb #33bfe61f
 ARCHS = ('densenet121', 'resnet34', 'densenet-tiny')
+IMAGENET = {'densenet121': torchvision.models.DenseNet121_Weights.IMAGENET1K_V1, 'resnet34': torchvision.models.ResNet34_Weights.IMAGENET1K_V1}
 
-def build_encoder(arch: str = 'densenet121', pretrained: bool = False, memory_efficient: bool = False) -> nn.Module:
-    "A torchvision CNN returning pooled features (its classifier replaced by Identity); `.num_features` gives their width."
-    if arch == 'densenet121':
-        weights = torchvision.models.DenseNet121_Weights.IMAGENET1K_V1 if pretrained else None
-        m = _with_weights(lambda w: torchvision.models.densenet121(weights=w, memory_efficient=memory_efficient), weights)
-        m.num_features = m.classifier.in_features; m.classifier = nn.Identity()
-    elif arch == 'resnet34':
-        weights = torchvision.models.ResNet34_Weights.IMAGENET1K_V1 if pretrained else None
-        m = _with_weights(lambda w: torchvision.models.resnet34(weights=w), weights)
-        m.num_features = m.fc.in_features; m.fc = nn.Identity()
-    elif arch == 'densenet-tiny':
-        m = torchvision.models.DenseNet(growth_rate=12, block_config=(3, 6, 8, 6), num_init_features=24, bn_size=4, memory_efficient=memory_efficient)
-        m.num_features = m.classifier.in_features; m.classifier = nn.Identity()
+def build_encoder(arch: str = 'densenet121', pretrained: bool = False, memory_efficient: bool = False, weights_path=None) -> nn.Module:
+    "A torchvision CNN returning pooled features (its classifier replaced by Identity); ImageNet weights from torch's cache (`pretrained`) or a local file (`weights_path`)."
+    if arch == 'densenet121': m = torchvision.models.densenet121(memory_efficient=memory_efficient)
+    elif arch == 'resnet34': m = torchvision.models.resnet34()
+    elif arch == 'densenet-tiny': m = torchvision.models.DenseNet(growth_rate=12, block_config=(3, 6, 8, 6), num_init_features=24, bn_size=4, memory_efficient=memory_efficient)
     else: raise ValueError(f'Unknown architecture {arch!r}: choose one of {list(ARCHS)}.')
+    if weights_path: load_backbone_weights(m, Path(weights_path) / f'{arch}.pth' if Path(weights_path).is_dir() else weights_path)   # a file, or a folder of <arch>.pth
+    elif pretrained: _imagenet(m, arch)
+    head = 'classifier' if hasattr(m, 'classifier') else 'fc'
+    m.num_features = getattr(m, head).in_features; setattr(m, head, nn.Identity())
     return m
 
-def _with_weights(make, weights):
-    try: return make(weights)
-    except Exception as e:                     # no internet and no cached weights
-        if weights is None: raise
-        warnings.warn(f'ImageNet weights {weights} could not be loaded ({type(e).__name__}); the model starts from random weights.')
-        return make(None)
+# %% ../nbs/04_models.ipynb #734e04e1
+_OLD_DENSENET_KEY = re.compile(r'^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$')
+
+def load_backbone_weights(m: nn.Module, path) -> nn.Module:
+    "Load a torchvision state dict from `path` into backbone `m` (its classifier's weights are not needed: the head is the course's); errors name the file."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f'weights_path={str(path)!r}: no such file.')
+    try: state = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e: raise ValueError(f'{path} is not a PyTorch state dict ({type(e).__name__}: {e}).') from e
+    state = state.get('state_dict', state) if isinstance(state, dict) else state
+    state = {_OLD_DENSENET_KEY.sub(r'\1\2', k): v for k, v in state.items() if not k.startswith(('classifier.', 'fc.'))}   # torchvision's old DenseNet key names too
+    missing, unexpected = m.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not k.startswith(('classifier.', 'fc.'))]
+    if missing or unexpected: raise ValueError(f'{path} does not fit this backbone: missing {missing[:3]}{"…" if len(missing) > 3 else ""}, unexpected {unexpected[:3]}{"…" if len(unexpected) > 3 else ""}.')
+    return m
+
+_SAID = set()
+
+def _imagenet(m: nn.Module, arch: str):
+    "ImageNet weights from torch's cache (or a download, where there is a network); said once per architecture when there are none."
+    w = IMAGENET.get(arch)
+    try:
+        if w is None: raise LookupError(f'torchvision has no ImageNet weights for {arch}')
+        state = w.get_state_dict(progress=False)
+        m.load_state_dict({_OLD_DENSENET_KEY.sub(r'\1\2', k): v for k, v in state.items()})
+    except Exception as e:
+        if arch not in _SAID:
+            _SAID.add(arch)
+            warnings.warn(f'No ImageNet weights for {arch} ({type(e).__name__}: {str(e)[:80]}): not in torch\'s cache ({torch.hub.get_dir()}/checkpoints) '
+                          f'and no network to download them. {arch} starts from RANDOM weights. Pass weights_path= a local copy'
+                          + (f' of {w.url.rsplit("/", 1)[-1]} ({w.url})' if w is not None else '') + ' to start from ImageNet.')
 
 # %% ../nbs/04_models.ipynb #184f5905
 FUSIONS = ('mean', 'concat', 'learned')
@@ -115,9 +138,9 @@ class SizeEnsemble(nn.Module):
         if not per: raise ValueError(f'This ensemble has sizes {list(self.sizes)}; cannot use {list(sizes)}.')
         return {'fused': torch.stack(list(per.values())).mean(0), 'per_size': per}
 
-def build_model(arch: str, num_classes: int, sizes, fusion: str = 'mean', share_stats: bool = False, pretrained: bool = False, memory_efficient: bool = False) -> MultiSizeNet:
+def build_model(arch: str, num_classes: int, sizes, fusion: str = 'mean', share_stats: bool = False, pretrained: bool = False, memory_efficient: bool = False, weights_path=None) -> MultiSizeNet:
     "A `MultiSizeNet` on a fresh `arch` encoder (one size: a plain single-size model)."
-    return MultiSizeNet(build_encoder(arch, pretrained, memory_efficient), num_classes, sizes, fusion, share_stats)
+    return MultiSizeNet(build_encoder(arch, pretrained, memory_efficient, weights_path), num_classes, sizes, fusion, share_stats)
 
 def ssbn_densenet121(num_classes: int = 14, sizes=(224, 448, 896), fusion: str = 'mean', **kwargs) -> MultiSizeNet:
     "The paper's model: DenseNet-121 with size-specific BatchNorm over `sizes`."

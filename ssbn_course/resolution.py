@@ -18,9 +18,9 @@ __all__ = ['SWEEP', 'PAPER_RATIOS', 'train_sweep', 'sweep_table', 'resolution_ra
 # %% ../nbs/09_resolution.ipynb #0558d634
 SWEEP = {p: dict(sizes=c['sweep_sizes'], archs=c['sweep_archs'], ssbn_sizes=c['sizes']) for p, c in PROFILES.items()}   # a view of the profiles
 
-def train_sweep(cache_dir, out_dir, cfg: dict, archs, sizes, per_label: bool = False, progress: bool = True) -> pd.DataFrame:
-    "Train one model per (arch, size) — or per (arch, size, finding) with `per_label` — into `out_dir`; return the sweep's store on the test split."
-    findings = learnable_findings(cache_dir)
+def train_sweep(cache_dir, out_dir, cfg: dict, archs, sizes, per_label: bool = False, progress: bool = True, findings=None) -> pd.DataFrame:
+    "Train one model per (arch, size) — or per (arch, size, finding) with `per_label` — into `out_dir`, on `findings` (default: every learnable one); return the sweep's store on the test split."
+    findings = list(findings or learnable_findings(cache_dir))
     for arch in archs:
         for s in sizes:
             for fs in ([[f] for f in findings] if per_label else [findings]):

@@ -117,6 +117,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     seed: int = 0
     pretrained: bool = False
+    weights_path: str | None = None   # a local torchvision state dict to start from (instead of torch's ImageNet cache)
     memory_efficient: bool = False
     amp: bool = True                  # bf16 autocast and channels_last on CUDA; ignored on CPU
     patience: int = 3                 # early stopping on validation mean AUC
@@ -151,7 +152,8 @@ class TrainConfig:
 def train_config(profile: dict, **overrides) -> TrainConfig:
     "The `TrainConfig` of a profile (`core.profile_config`): its architecture, sizes, epochs, batch size, learning rate, weights and first seed, then `overrides`."
     base = dict(arch=profile['arch'], sizes=tuple(profile['sizes']), epochs=profile['epochs'], batch_size=profile['batch_size'],
-                lr=profile['lr'], pretrained=profile['pretrained'], seed=profile['seeds'][0])
+                lr=profile['lr'], pretrained=profile['pretrained'], seed=profile['seeds'][0],
+                weights_path=profile.get('weights_path'), accumulate=profile.get('accumulate', 1), memory_efficient=profile.get('memory_efficient', False))
     return TrainConfig(**{**base, **overrides})
 
 def _batches(n: int, bs: int, seed: int, epoch: int) -> list:
@@ -282,7 +284,7 @@ def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, 
     cfg = dataclasses.replace(cfg, sizes=tuple(int(s) for s in cfg.sizes), findings=list(train_ds.findings))   # the caller's config is left as it was
     val_ds = CachedImages(cache_dir, 'val', cfg.findings)
     seed_everything(cfg.seed)
-    model = build_model(cfg.arch, len(cfg.findings), cfg.sizes, cfg.fusion, cfg.share_stats, cfg.pretrained, cfg.memory_efficient).to(device)
+    model = build_model(cfg.arch, len(cfg.findings), cfg.sizes, cfg.fusion, cfg.share_stats, cfg.pretrained, cfg.memory_efficient, cfg.weights_path).to(device)
     cuda_amp = cfg.amp and device.type == 'cuda'
     if cuda_amp: model = model.to(memory_format=torch.channels_last)
     batches = lambda epoch: _batches(len(train_ds), cfg.batch_size, cfg.seed, epoch)

@@ -45,11 +45,11 @@ def test_chexpert_uncertainty_policies(tmp_path):
     pd.DataFrame(rows, columns=cols).to_csv(root / 'train.csv', index=False)
     expected = {'ignore': [1, np.nan, 0, np.nan, 1], 'ones': [1, 1, 0, 1, 1], 'zeros': [1, 0, 0, 0, 1]}
     for policy, exp in expected.items():
-        t = load_chexpert(tmp_path, policy=policy, val_fraction=0)
+        t = load_chexpert(tmp_path, policy=policy, val_fraction=0, blank='ignore')
         assert len(t) == 1                                            # the lateral view is dropped
         got = t[['Cardiomegaly', 'Lung Opacity', 'Edema', 'Atelectasis', 'Effusion']].iloc[0].tolist()
         np.testing.assert_array_equal(got, exp, err_msg=policy)
-        assert np.isnan(t['Consolidation'].iloc[0])                  # blank = unknown under every policy
+        assert np.isnan(t['Consolidation'].iloc[0])                  # blank = unknown under every uncertainty policy (blank='ignore')
     with pytest.raises(ValueError, match='uncertainty policy'): load_chexpert(tmp_path, policy='maybe')
 
 
@@ -122,3 +122,46 @@ def test_image_formats(tmp_path):
 def test_cache_for_another_size_is_refused(nih_dir, tmp_path):
     prepare('nih', nih_dir, tmp_path / 'c', max_size=32, workers=1)
     with pytest.raises(ValueError, match='another folder'): prepare('nih', nih_dir, tmp_path / 'c', max_size=64, workers=1)
+
+
+def test_chexpert_blank_policies_match_a_hand_count(tmp_path):
+    "Blanks (not mentioned): 'zeros' makes them negative, 'ignore' unknown, 'no-finding-zeros' negative only in rows whose No Finding is 1."
+    root = tmp_path / 'CheXpert-v1.0-small'; root.mkdir()
+    cols = ['Path', 'Sex', 'Age', 'Frontal/Lateral', 'AP/PA', 'No Finding', 'Enlarged Cardiomediastinum', 'Cardiomegaly', 'Lung Opacity',
+            'Lung Lesion', 'Edema', 'Consolidation', 'Pneumonia', 'Atelectasis', 'Pneumothorax', 'Pleural Effusion', 'Pleural Other', 'Fracture', 'Support Devices']
+    edema = [1.0, None, 0.0, None, -1.0, None]                         # rows 2 and 4 have No Finding = 1
+    nf = [None, 1.0, None, 1.0, None, None]
+    rows = [[f'CheXpert-v1.0-small/train/patient{k:05d}/study1/view1_frontal.jpg', 'Male', 50, 'Frontal', 'PA', nf[k]] + [None] * 4 + [edema[k]] + [None] * 8
+            for k in range(6)]
+    pd.DataFrame(rows, columns=cols).to_csv(root / 'train.csv', index=False)
+    hand = {'zeros': (1, 4, 1), 'ignore': (1, 1, 4), 'no-finding-zeros': (1, 3, 2)}     # (positive, negative, unknown) Edema, by hand
+    for blank, (pos, neg, unk) in hand.items():
+        e = load_chexpert(tmp_path, val_fraction=0, blank=blank)['Edema']      # uncertain (-1) is unknown under the default policy
+        assert ((e == 1).sum(), (e == 0).sum(), e.isna().sum()) == (pos, neg, unk), blank
+    with pytest.raises(ValueError, match='blank policy'): load_chexpert(tmp_path, blank='maybe')
+
+
+def test_vindr_global_labels_come_from_image_labels(vindr_dir, tmp_path):
+    "Pneumonia (an image-level label) is positive where image_labels_*.csv says so, and unknown, never negative, without that file."
+    d = _copy(vindr_dir, tmp_path)
+    lab = pd.read_csv(d / 'annotations/image_labels_train.csv')
+    target = lab.image_id.iloc[0]
+    lab.loc[lab.index[0], 'Pneumonia'] = 1                             # one of its three readers says pneumonia
+    lab.to_csv(d / 'annotations/image_labels_train.csv', index=False)
+    t = load_table('vindr', d).set_index('image_id')
+    assert t.loc[target, 'Pneumonia'] == 1 and (t.drop(index=target).Pneumonia == 0).all()
+    for split in ('train', 'test'): (d / f'annotations/image_labels_{split}.csv').unlink()
+    assert load_table('vindr', d).Pneumonia.isna().all()
+
+
+def test_boxes_are_kept_in_the_cache_pixels(chexpert_dir, vindr_dir, nih_dir, tmp_path):
+    "NIH's and VinDr's boxes end up in boxes.csv, in the letterboxed cache's pixels: the phantom writer's lesion boxes, scaled."
+    t = prepare('nih', nih_dir, tmp_path / 'n', max_size=32, workers=1)
+    raw, b = pd.read_csv(nih_dir / 'BBox_List_2017.csv'), pd.read_csv(tmp_path / 'n/boxes.csv')
+    assert len(b) == len(raw) and set(b.image_id) <= set(t.image_id)
+    np.testing.assert_allclose(b.sort_values(['image_id', 'finding']).x.to_numpy(), raw.sort_values(['Image Index', 'Finding Label'])['Bbox [x'].to_numpy() * 32 / 64)
+    prepare('vindr', vindr_dir, tmp_path / 'v', max_size=32, workers=1)
+    v = pd.read_csv(tmp_path / 'v/boxes.csv')
+    assert len(v) and v.finding.notna().all() and (v[['x', 'y', 'w', 'h']] >= 0).all().all() and (v.x + v.w <= 32 + 1e-6).all()
+    prepare('chexpert', chexpert_dir, tmp_path / 'c', max_size=32, workers=1)
+    assert pd.read_csv(tmp_path / 'c/boxes.csv').empty                 # CheXpert has none

@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument('--src', help='the downloaded dataset folder (for phantoms: where to write them)')
     q.add_argument('--out', required=True); q.add_argument('--max-size', type=int, default=1024); q.add_argument('--workers', type=int, default=None)
     q.add_argument('--policy', choices=['ignore', 'ones', 'zeros'], default='ignore', help='CheXpert uncertain labels')
+    q.add_argument('--blank', choices=['zeros', 'ignore', 'no-finding-zeros'], default='zeros', help='CheXpert blank (not mentioned) labels')
     q.add_argument('--n-patients', type=int, default=300, help='phantoms only'); q.add_argument('--layout', default='nih', choices=['nih', 'chexpert', 'vindr'], help='phantoms only')
     t = sub.add_parser('train', help='train one model (single size or SSBN) on a prepared cache')
     t.add_argument('--cache', required=True); t.add_argument('--out', required=True)
@@ -73,7 +74,7 @@ def main(argv=None):
                 write_phantom_dataset(src, a.layout, n_patients=a.n_patients, image_size=a.max_size, workers=a.workers)
                 dataset = a.layout
             elif not src: raise SystemExit(f'error: prepare {dataset} needs --src, the folder of the downloaded dataset (see data_prep/README.md).')
-            kw = dict(policy=a.policy) if dataset == 'chexpert' else {}
+            kw = dict(policy=a.policy, blank=a.blank) if dataset == 'chexpert' else {}
             t = prepare(dataset, src, a.out, a.max_size, a.workers, **kw)
             print(f'{len(t)} images cached at {a.max_size} px in {a.out}; splits {t.split.value_counts().to_dict()}')
             return 0

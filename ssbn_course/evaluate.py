@@ -208,8 +208,8 @@ def case_views(model, ds, case: int, finding: int, sizes=None, outputs=None) -> 
         out.append(dict(size=s, image=img, prob=p, cam=cam))
     return out
 
-def case_figure(model, ds, case: int, finding: int, scores=None, sizes=None, outputs=None):
-    "Plotly figure of one case: each size's image with Grad-CAM and probability, and the ROC curve of `finding` with the case's operating point."
+def case_figure(model, ds, case: int, finding: int, scores=None, sizes=None, outputs=None, boxes=None):
+    "Plotly figure of one case: each size's image with Grad-CAM and probability (and where the finding is, from the cache's `boxes.csv` table), and the ROC curve of `finding` with the case's operating point."
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
     import plotly.express as px
@@ -220,6 +220,10 @@ def case_figure(model, ds, case: int, finding: int, scores=None, sizes=None, out
         fig.add_trace(px.imshow(np.clip(255 * (v['image'] - v['image'].min()) / max(np.ptp(v['image']), 1e-6), 0, 255).astype(np.uint8), binary_string=True).data[0], 1, i + 1)
         fig.add_trace(go.Heatmap(z=v['cam'], colorscale='Hot', opacity=.45, showscale=False, zmin=0, zmax=1, hoverinfo='skip'), 1, i + 1)
         fig.update_xaxes(visible=False, row=1, col=i + 1); fig.update_yaxes(visible=False, autorange='reversed', scaleanchor=f'x{i + 1}', row=1, col=i + 1)
+        if boxes is not None:                                   # the dataset's box of this finding on this image, at this size
+            k = v['size'] / ds[case][0].shape[-1]
+            for b in boxes[(boxes.image_id.astype(str) == str(ds.table.image_id[case])) & (boxes.finding == f)].itertuples():
+                fig.add_shape(type='rect', x0=b.x * k, y0=b.y * k, x1=(b.x + b.w) * k, y1=(b.y + b.h) * k, line=dict(color='cyan', width=2), row=1, col=i + 1)
     if scores is not None:
         fpr, tpr, thr = roc_points(y, scores[:, finding])
         k = int(np.searchsorted(-thr, -scores[case, finding], side='right')) - 1

@@ -82,7 +82,7 @@ def _read_csv(path: Path, required: list, what: str) -> pd.DataFrame:
 
 def plain_names(values, column: str, path) -> list:
     "`values` as strings, refusing any that is not a plain file name (absolute, or with a folder part such as '../'): a dataset's own CSVs name files, not paths."
-    values = [str(v) for v in values]
+    values = ['' if pd.isna(v) else str(v) for v in values]           # an empty cell is not a file name either
     bad = [v for v in values if v in ('', '.', '..') or '/' in v or '\\' in v or Path(v).is_absolute()]
     if bad: raise ValueError(f'{path}: {column} must hold plain file names; {len(bad)} row(s) do not, e.g. {bad[:3]}. A path outside the dataset folder is refused.')
     return values
@@ -115,7 +115,7 @@ def load_nih(root, val_fraction: float = .125, seed: int = 0) -> pd.DataFrame:
     root = Path(root)
     entry = next((root / n for n in ('Data_Entry_2017_v2020.csv', 'Data_Entry_2017.csv') if (root / n).is_file()), root / 'Data_Entry_2017.csv')
     df = _read_csv(entry, ['Image Index', 'Finding Labels', 'Patient ID', 'View Position'], 'NIH ChestX-ray14')
-    plain_names(df['Image Index'], 'Image Index', entry); unique_rows(df['Image Index'], 'Image Index', entry)
+    df['Image Index'] = plain_names(df['Image Index'], 'Image Index', entry); unique_rows(df['Image Index'], 'Image Index', entry)
     files = {p.name: p for pat in ('images_*/images/*.png', 'images/*.png', '*.png') for p in root.glob(pat)}
     labels = df['Finding Labels'].astype('string').fillna('').str.split('|')
     unknown = sorted({l for ls in labels for l in ls} - set(NIH_FINDINGS) - {'No Finding'})
@@ -170,7 +170,7 @@ def load_vindr(root, val_fraction: float = .1, seed: int = 0) -> pd.DataFrame:
         if not csv.is_file() and (root / f'annotations_{split}.csv').is_file(): csv = root / f'annotations_{split}.csv'
         if split == 'test' and not csv.is_file(): continue
         ann = _read_csv(csv, ['image_id', 'class_name'], 'VinDr-CXR')
-        plain_names(ann.image_id, 'image_id', csv)
+        ann['image_id'] = plain_names(ann.image_id, 'image_id', csv)
         known = {*VINDR_LABELS, 'Other disease'}            # both spellings occur in VinDr-CXR's releases
         unknown = sorted(set(ann.class_name) - known)
         if unknown: raise ValueError(f'{csv.name} has class name(s) {unknown} that VinDr-CXR does not define.')

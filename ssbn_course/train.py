@@ -124,6 +124,7 @@ class TrainConfig:
     checkpoint_every: int = 0         # also checkpoint every N steps (0: only at epoch ends)
     fusion_lr_mult: float = 30.       # learning-rate multiplier of the learned size weights (fusion='learned')
     accumulate: int = 1               # gradient accumulation: each step's batch_size images in this many micro-batches
+    max_steps: int = 0                # at most this many optimizer steps per epoch (0: the whole training split; for smoke tests of big models)
 
     def __post_init__(self):
         "Refuse settings that cannot train, naming each one."
@@ -141,6 +142,7 @@ class TrainConfig:
         bad += [f'weight_decay={self.weight_decay!r} (0 or more)'] * (not real(self.weight_decay) or self.weight_decay < 0)
         bad += [f'patience={self.patience!r} (at least 1)'] * (not whole(self.patience, 1))
         bad += [f'checkpoint_every={self.checkpoint_every!r} (0 or more)'] * (not whole(self.checkpoint_every, 0))
+        bad += [f'max_steps={self.max_steps!r} (0 or more)'] * (not whole(self.max_steps, 0))
         if bad: raise ValueError('Cannot train with ' + '; '.join(bad) + '.')
 
     def identity(self) -> dict:
@@ -153,7 +155,7 @@ def train_config(profile: dict, **overrides) -> TrainConfig:
     "The `TrainConfig` of a profile (`core.profile_config`): its architecture, sizes, epochs, batch size, learning rate, weights and first seed, then `overrides`."
     base = dict(arch=profile['arch'], sizes=tuple(profile['sizes']), epochs=profile['epochs'], batch_size=profile['batch_size'],
                 lr=profile['lr'], pretrained=profile['pretrained'], seed=profile['seeds'][0],
-                weights_path=profile.get('weights_path'), accumulate=profile.get('accumulate', 1), memory_efficient=profile.get('memory_efficient', False))
+                weights_path=profile.get('weights_path'), accumulate=profile.get('accumulate', 1), memory_efficient=profile.get('memory_efficient', False), max_steps=profile.get('max_steps', 0))
     return TrainConfig(**{**base, **overrides})
 
 def _batches(n: int, bs: int, seed: int, epoch: int) -> list:
@@ -287,7 +289,7 @@ def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, 
     model = build_model(cfg.arch, len(cfg.findings), cfg.sizes, cfg.fusion, cfg.share_stats, cfg.pretrained, cfg.memory_efficient, cfg.weights_path).to(device)
     cuda_amp = cfg.amp and device.type == 'cuda'
     if cuda_amp: model = model.to(memory_format=torch.channels_last)
-    batches = lambda epoch: _batches(len(train_ds), cfg.batch_size, cfg.seed, epoch)
+    batches = lambda epoch: _batches(len(train_ds), cfg.batch_size, cfg.seed, epoch)[:cfg.max_steps or None]
     opt, sched = _optimizer(model, cfg, len(batches(0)))
     last = out_dir / 'last.pt'
     s = _resume(last, cfg, model, opt, sched, device) if resume and last.exists() else dict(epoch=0, step=0, best=-1., bad_epochs=0, history=[], losses=[])

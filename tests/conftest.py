@@ -28,6 +28,16 @@ def course_run(tmp_path_factory):
     return tmp_path_factory.mktemp('course')
 
 
+def write_grid(folder, name: str, parameters: str, body: str, grid: str):
+    "A one-notebook grid for the batch tests: `folder/<name>.ipynb` (a parameters cell and a body cell) and `folder/grid.yaml`."
+    import nbformat
+    nb = nbformat.v4.new_notebook(metadata={'kernelspec': {'name': 'python3', 'display_name': 'python3', 'language': 'python'}})
+    nb.cells = [nbformat.v4.new_code_cell(parameters, metadata={'tags': ['parameters']}), nbformat.v4.new_code_cell(body)]
+    nbformat.write(nb, Path(folder) / f'{name}.ipynb')
+    g = Path(folder) / 'grid.yaml'; g.write_text(grid)
+    return g
+
+
 PLOTLY_CHAPTER = '01_phantoms'      # a chapter with plotly figures and the size slider
 
 

@@ -1,7 +1,8 @@
 "Instructor batches as an instructor types them: a grid with one failing run, resume, --retry-failed, bad grids, Dask."
 import json, subprocess, sys
 from pathlib import Path
-import nbformat, pandas as pd, pytest
+import pandas as pd, pytest
+from conftest import write_grid
 
 EXE = str(Path(sys.executable).parent / 'ssbn-course')
 
@@ -11,14 +12,9 @@ def run(*args): return subprocess.run([EXE, *args], capture_output=True, text=Tr
 
 @pytest.fixture
 def grid(tmp_path):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("x = 1\nscale = 1.0\nout_dir = '.'", metadata={'tags': ['parameters']}),
-                nbformat.v4.new_code_cell("assert x != 3, 'three is not allowed'\nfrom ssbn_course.core import record\nrecord({'y': x * scale}, out_dir)")]
-    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'python3', 'language': 'python'}
-    nbformat.write(nb, tmp_path / 'tiny.ipynb')
-    g = tmp_path / 'grid.yaml'
-    g.write_text("name: t\nruns:\n  - notebook: tiny.ipynb\n    params: {scale: 2.0}\n    grid: {x: [1, 2, 3]}\n")
-    return g
+    return write_grid(tmp_path, 'tiny', "x = 1\nscale = 1.0\nout_dir = '.'",
+                      "assert x != 3, 'three is not allowed'\nfrom ssbn_course.core import record\nrecord({'y': x * scale}, out_dir)",
+                      "name: t\nruns:\n  - notebook: tiny.ipynb\n    params: {scale: 2.0}\n    grid: {x: [1, 2, 3]}\n")
 
 
 def statuses(out): return {p.parent.name: json.loads(p.read_text()) for p in Path(out).glob('tiny/*/status.json')}

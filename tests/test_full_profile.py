@@ -1,12 +1,11 @@
 """The paper's own configuration, end to end on CPU: chapters 6, 8, 9 and 10 through papermill with `profile='full'`
 (DenseNet-121 with memory-efficient dense layers, ResNet34 in the sweep, sizes 224/448/896, the sweep's nine sizes),
 scaled down in data and steps only: CheXpert-layout phantoms at 1024 px (12 patients), one epoch of one optimizer
-step per model, batch 8 in 2 accumulated micro-batches, ImageNet weights from a local file the test
+step per model (`max_steps=1`), batch 4 in 2 accumulated micro-batches, ImageNet weights from a local file the test
 writes (no network). Also: an interrupted full-size run resumed. Prints its wall time and peak memory.
 
 Run it alone: `.venv/bin/pytest -s tests/test_full_profile.py` (about 10 minutes on a 2-core CPU)."""
 import resource, time, warnings
-from pathlib import Path
 import pandas as pd
 import pytest
 import torch, torchvision
@@ -36,7 +35,7 @@ def run(full, nb, **params):
 
 
 def test_06_experiments_full(full):
-    d = run(full, '06_experiments', data_dir=str(full['data']), seeds=[0], epochs=1, batch_size=8, accumulate=2, weights_path=str(full['weights']), ablations=False)
+    d = run(full, '06_experiments', data_dir=str(full['data']), seeds=[0], epochs=1, batch_size=4, accumulate=2, max_steps=1, weights_path=str(full['weights']), ablations=False)
     store = pd.read_csv(d / 'comparison.csv')
     assert set(store.name) == {'single 224', 'single 448', 'single 896', 'ensemble', 'SSBN', 'SSBN @ 224', 'SSBN @ 448', 'SSBN @ 896'}
     params = store.drop_duplicates('name').set_index('name').params
@@ -48,7 +47,7 @@ def test_08_evaluate_full(full):
 
 
 def test_09_resolution_full_per_label(full):
-    d = run(full, '09_resolution', data_dir=str(full['data']), per_label=True, findings=['Edema', 'Consolidation'], epochs=1, batch_size=8, accumulate=2,
+    d = run(full, '09_resolution', data_dir=str(full['data']), per_label=True, findings=['Edema', 'Consolidation'], epochs=1, batch_size=4, accumulate=2, max_steps=1,
             weights_path=str(full['weights']), n_boot=20)
     aucs = pd.read_csv(d / 'sweep_aucs.csv')
     assert sorted(aucs['size'].unique()) == [32, 64, 128, 224, 256, 320, 448, 512, 600] and set(aucs.arch) == {'resnet34', 'densenet121'}

@@ -7,7 +7,6 @@ from collections import Counter
 from pathlib import Path
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image
 from ssbn_course.data import ImageReadError, load_table, prepare, read_image
@@ -23,7 +22,7 @@ names = st.one_of(st.sampled_from(['00000001_000.png', '../evil.png', '../../out
 labels = st.lists(st.sampled_from([*NIH_FINDINGS, 'No Finding', 'Covid', '', 'nodule']), min_size=0, max_size=3).map('|'.join)
 
 
-@settings(**SETTINGS)
+@settings(**{**SETTINGS, 'max_examples': 50})            # each case copies a dataset: fewer
 @given(rows=st.lists(st.tuples(names, labels, st.one_of(st.integers(-3, 5), st.text(max_size=4))), min_size=0, max_size=6),
        drop=st.sets(st.sampled_from(['Image Index', 'Finding Labels', 'Patient ID', 'View Position']), max_size=2))
 def test_nih_tables(tmp_path_factory, nih_dir, rows, drop):

@@ -44,3 +44,13 @@ def test_readme_commands_match_ci():
     readme = (ROOT / 'README.md').read_text(); ci = (ROOT / '.ci/run').read_text()
     test_cmd = next(l.strip() for l in readme.splitlines() if l.strip().startswith('.venv/bin/nbdev_test'))
     assert test_cmd in ci
+
+
+def test_every_parameter_of_every_chapter_can_be_set_from_papermill():
+    "papermill must parse every assignment of a chapter's parameters cell; a line it cannot parse is silently not settable (`-p`, grids)."
+    import ast
+    for nb in chapters():
+        cell = next(c for c in nbformat.read(str(nb), as_version=4).cells if 'parameters' in c.metadata.get('tags', []))
+        names = {t.id for n in ast.parse(cell.source).body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+        parsed = {k for k, v in pm.inspect_notebook(str(nb)).items()}
+        assert names == parsed, f'{nb.name}: papermill cannot parse {sorted(names - parsed)} (keep parameters to scalars/lists, comments without "=")'

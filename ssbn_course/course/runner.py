@@ -34,15 +34,24 @@ def _parameters_cell(path) -> int:
     cells = nbformat.read(str(path), as_version=4).cells
     return next((i for i, c in enumerate(cells) if 'parameters' in c.metadata.get('tags', [])), -1)
 
+def _logging_kernel_manager(log_path):
+    "A jupyter_client kernel manager whose kernel process writes its own stderr (ZMQ warnings, shutdown races) to `log_path`, not to the caller's console."
+    from jupyter_client.manager import AsyncKernelManager
+    class LoggingKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):   # jupyter_client's documented override point
+            with open(log_path, 'ab') as log: return await super()._async_launch_kernel(kernel_cmd, stderr=log, **kw)
+    return LoggingKernelManager
+
 def run_notebook(path, out_nb, parameters: dict | None = None, kernel: str = 'python3', cwd=None, log_output: bool = False) -> dict:
-    "Execute `path` into `out_nb` with papermill; return status, seconds and, on failure, the cell index and exception."
+    "Execute `path` into `out_nb` with papermill; return status, seconds and, on failure, the cell index and exception. The kernel's own messages go to `<out_nb>.kernel.log`; the cells' output stays in the notebook."
     import papermill as pm
     known = notebook_parameters(path)
     params = {k: v for k, v in (parameters or {}).items() if k in known and v is not None}
     Path(out_nb).parent.mkdir(parents=True, exist_ok=True)
     os.environ['PATH'] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get('PATH', '')   # the kernel runs this Python
     t0, res = time.perf_counter(), dict(notebook=Path(path).name, output=str(out_nb), status='ok', cell=None, error=None)
-    try: pm.execute_notebook(str(path), str(out_nb), parameters=params, kernel_name=kernel, cwd=str(cwd) if cwd else None, progress_bar=False, log_output=log_output)
+    try: pm.execute_notebook(str(path), str(out_nb), parameters=params, kernel_name=kernel, cwd=str(cwd) if cwd else None, progress_bar=False, log_output=log_output,
+                           kernel_manager_class=_logging_kernel_manager(Path(out_nb).with_suffix('.kernel.log')))
     except pm.PapermillExecutionError as e:   # report the cell's index in the source notebook, not counting papermill's injected cell
         res.update(status='failed', cell=e.cell_index - (1 if params and e.cell_index > _parameters_cell(path) else 0), error=f'{e.ename}: {e.evalue}')
     except Exception as e: res.update(status='failed', error=f'{type(e).__name__}: {e}')

@@ -14,7 +14,8 @@ from .core import profile_config, resize
 from .data import multi_size_batch
 from .models import SizeEnsemble
 from .train import auc_midrank, load_trained, predict, read_store
-from .metrics import delong_table, paired_bootstrap
+from .experiments import paired_bootstrap
+from .metrics import delong_table
 from .experiments import ensure_cache, run_comparison
 
 # %% auto #0
@@ -72,8 +73,8 @@ class Predictions:
 
     @classmethod
     def from_store(cls, store: pd.DataFrame, split: str = 'test') -> Predictions:
-        "The runs of a `read_store` table on one split (per-size outputs only for SSBN: the others' equal their fused output)."
-        s = store[(store.split == split) & ((store.output == 'fused') | (store.model == 'SSBN'))]
+        "The runs of a `read_store` table on one split (which holds per-size outputs only for multi-size runs: a single size's equals its fused output)."
+        s = store[store.split == split]
         if s.empty: raise ValueError(f'The store has no predictions on the {split!r} split; it has {sorted(store.split.unique())}.')
         cases = s.drop_duplicates('image_id')[['image_id', 'patient']]
         findings = list(dict.fromkeys(s.finding))

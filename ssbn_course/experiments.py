@@ -9,16 +9,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .data import prepare, findings_of
-from .train import PREDICTION_COLUMNS, auc_midrank, fit, read_run, read_store, train_config, write_run
+from scipy.stats import norm
+from .train import PREDICTION_COLUMNS, auc_midrank, fit, known_cases, mean_auc, per_finding_auc, read_run, read_store, train_config, write_run
 
 # %% auto #0
-__all__ = ['RUN_COLUMNS', 'learnable_findings', 'ensure_cache', 'write_ensemble', 'run_comparison', 'auc_results', 'paper_table']
+__all__ = ['PHANTOM_KEYS', 'RUN_COLUMNS', 'learnable_findings', 'phantom_dir', 'ensure_cache', 'write_ensemble', 'run_comparison',
+           'auc_results', 'paper_table', 'patient_resamples', 'resample_weights', 'weighted_auc', 'paired_bootstrap',
+           'prediction_arrays', 'compare', 'difference_sentence', 'headline_comparisons']
 
 # %% ../nbs/06_experiments.ipynb #e470da61
 def learnable_findings(cache_dir) -> list:
     "Findings with both positive and negative labels in every split of the cache."
     t = pd.read_csv(Path(cache_dir) / 'labels.csv')
     return [f for f in findings_of(t) if all(((g[f] == 1).any() and (g[f] == 0).any()) for _, g in t.groupby('split'))]
+
+PHANTOM_KEYS = ('n_patients', 'studies_per_patient', 'image_size', 'n_test_patients', 'prevalence')
+
+def phantom_dir(cfg: dict, out_dir) -> Path:
+    "Where a profile's phantom dataset lives under `out_dir`: the folder name carries a digest of what the phantoms are drawn from, so a changed setting never reuses old images."
+    import hashlib, json
+    key = json.dumps({k: cfg.get(k) for k in PHANTOM_KEYS}, sort_keys=True, default=str)
+    return Path(out_dir) / f'phantoms-nih-{hashlib.sha256(key.encode()).hexdigest()[:8]}'
 
 def ensure_cache(cfg: dict, out_dir, data_dir=None, cache_dir=None, max_size: int | None = None) -> Path:
     "A prepared cache (images at `max_size`, default the profile's largest size): `cache_dir` if given, else `data_dir` prepared, else a phantom dataset written and prepared under `out_dir`."
@@ -27,9 +38,10 @@ def ensure_cache(cfg: dict, out_dir, data_dir=None, cache_dir=None, max_size: in
     if data_dir is None:
         if cfg['dataset'] != 'phantoms': raise ValueError(f"The {cfg['profile']} profile trains on {cfg['dataset']}: pass data_dir= the dataset's folder (see data_prep/README.md).")
         from ssbn_course.layouts import write_phantom_dataset
-        data_dir = Path(out_dir) / 'phantoms-nih'
+        data_dir = phantom_dir(cfg, out_dir)
         if not (data_dir / 'Data_Entry_2017.csv').exists():
-            write_phantom_dataset(data_dir, 'nih', n_patients=cfg['n_patients'], studies_per_patient=cfg['studies_per_patient'], image_size=cfg['image_size'], workers=2)
+            write_phantom_dataset(data_dir, 'nih', n_patients=cfg['n_patients'], studies_per_patient=cfg['studies_per_patient'], image_size=cfg['image_size'], workers=2,
+                                  n_test_patients=cfg.get('n_test_patients'), prevalence=cfg.get('prevalence'))
         dataset = 'nih'
     else: dataset = 'nih' if cfg['dataset'] == 'phantoms' else cfg['dataset']
     cache = Path(out_dir) / f'cache-{dataset}-{max_size}'
@@ -66,7 +78,6 @@ RUN_COLUMNS = ['name', 'model', 'variant', 'arch', 'sizes', 'max_size', 'seed', 
 
 def auc_results(store: pd.DataFrame) -> pd.DataFrame:
     "Test AUC per run, output and finding, with its positive and negative counts: the tidy table every later table is made from."
-    store = store[(store.output == 'fused') | (store.model == 'SSBN')]
     rows, undefined = [], set()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -85,3 +96,133 @@ def paper_table(results: pd.DataFrame) -> pd.DataFrame:
     t['AUC (%)'] = [f'{100 * m:.2f} ± {100 * s:.2f}' if s == s else f'{100 * m:.2f}' for m, s in zip(t.mean_auc, t['std'])]
     t['parameters'] = [f'{p / 1e6:.2f}M' if p >= 1e5 else f'{p / 1e3:.0f}k' for p in t.params]
     return t
+
+# %% ../nbs/06_experiments.ipynb #f9ef9cd5
+def patient_resamples(patients, n_boot: int, seed: int = 0, progress: bool = False):
+    "Yield `n_boot` bootstrap resamples of case indices that draw whole patients with replacement (a patient's cases stay together)."
+    from tqdm.auto import tqdm
+    uniq, inv = np.unique(np.asarray(patients), return_inverse=True)
+    order = np.argsort(inv, kind='stable'); starts = np.searchsorted(inv[order], np.arange(len(uniq) + 1))
+    rng = np.random.default_rng(seed)
+    for _ in tqdm(range(n_boot), desc='bootstrap', disable=not progress):
+        yield np.concatenate([order[starts[g]:starts[g + 1]] for g in rng.integers(0, len(uniq), len(uniq))])
+
+def resample_weights(patients, n_boot: int, seed: int = 0) -> np.ndarray:
+    "The same resamples as `patient_resamples(patients, n_boot, seed)`, as an (n_boot x cases) matrix of how often each case was drawn."
+    uniq, inv = np.unique(np.asarray(patients), return_inverse=True)
+    draws = np.random.default_rng(seed).integers(0, len(uniq), (n_boot, len(uniq)))
+    counts = np.stack([np.bincount(d, minlength=len(uniq)) for d in draws])      # resamples x patients
+    return counts[:, inv].astype(float)
+
+def weighted_auc(y, score, w) -> np.ndarray:
+    "AUC of `score` against 0/1 labels `y` under each row of case weights `w` (resamples x cases), ties counted half; NaN where a class has no weight."
+    y, score, w = np.asarray(y, float), np.asarray(score, float), np.atleast_2d(np.asarray(w, float))
+    order = np.argsort(score, kind='stable'); s, pos = score[order], y[order] == 1
+    wp, wn = w[:, order] * pos, w[:, order] * ~pos
+    below = np.concatenate([np.zeros((len(w), 1)), np.cumsum(wn, 1)], 1)       # negative weight strictly before each position
+    lo, hi = np.searchsorted(s, s, 'left'), np.searchsorted(s, s, 'right')      # each score's block of ties
+    beaten = below[:, lo] + .5 * (below[:, hi] - below[:, lo])                   # negatives below, half of those tied
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return (wp * beaten).sum(1) / (wp.sum(1) * wn.sum(1))
+
+# %% ../nbs/06_experiments.ipynb #093898b6
+def _as_seeds(y, *ps) -> tuple:
+    "Labels as cases x findings and each prediction as seeds x cases x findings (one seed when given cases x findings)."
+    y = np.asarray(y, dtype=float); ps = [np.asarray(p, dtype=float) for p in ps]
+    if y.ndim == 1: y, ps = y[:, None], [p[..., None] for p in ps]
+    ps = [p[None] if p.ndim == 2 else p for p in ps]
+    for p in ps:
+        if p.shape[1:] != y.shape: raise ValueError(f'Labels {y.shape} and predictions {p.shape[1:]} (per seed) must have the same shape.')
+    if len({p.shape[0] for p in ps}) > 1: raise ValueError(f'The models have {[p.shape[0] for p in ps]} seeds: a paired comparison needs the same seeds.')
+    return y, ps
+
+def paired_bootstrap(y, p1, p2, patients, n_boot: int = 1000, seed: int = 0, alpha: float = .05, progress: bool = False) -> dict:
+    """Mean-AUC difference (model 1 − model 2) over findings, with a percentile CI from resampling patients, its standard error,
+    half-width and minimal detectable difference (80 % power). `p1`, `p2`: cases x findings, or seeds x cases x findings
+    (each resample's AUC is then the mean over seeds). Findings without both classes in a resample drop out of its mean."""
+    from tqdm.auto import tqdm
+    y, (p1, p2) = _as_seeds(y, p1, p2)
+    patients = np.asarray(patients)
+    if len(patients) != len(y): raise ValueError(f'{len(patients)} patient ids for {len(y)} cases: give one per case.')
+    for j in range(y.shape[1]):
+        for p in (p1, p2):
+            for s in p: known_cases(y[:, j], s[:, j], name='The predictions')          # NaN scores on labelled cases are refused
+    usable = [j for j in range(y.shape[1]) if np.nansum(y[:, j] == 1) and np.nansum(y[:, j] == 0)]
+    if not usable: raise ValueError('No finding has both positive and negative cases: nothing to compare.')
+    W = resample_weights(patients, n_boot, seed)
+    def mean_over_seeds(p, j, w):
+        k = ~np.isnan(y[:, j])
+        return np.mean([weighted_auc(y[k, j], s[k, j], w[:, k]) for s in p], axis=0)
+    one = np.ones((1, len(y)))
+    a1, a2 = (np.array([mean_over_seeds(p, j, one)[0] for j in usable]) for p in (p1, p2))
+    D = np.full((n_boot, len(usable)), np.nan)
+    for c in tqdm(range(0, n_boot, 250), desc='bootstrap', disable=not progress):      # 250 resamples at a time bound the memory
+        for i, j in enumerate(usable): D[c:c + 250, i] = mean_over_seeds(p1, j, W[c:c + 250]) - mean_over_seeds(p2, j, W[c:c + 250])
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)
+        diffs = np.nanmean(D, 1)
+    diffs = diffs[~np.isnan(diffs)]
+    lo, hi = np.percentile(diffs, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+    se = float(diffs.std(ddof=1)) if len(diffs) > 1 else float('nan')
+    return dict(mean_auc1=float(a1.mean()), mean_auc2=float(a2.mean()), diff=float((a1 - a2).mean()), ci_low=float(lo), ci_high=float(hi),
+                se=se, half_width=float((hi - lo) / 2), mdd=float((norm.ppf(1 - alpha / 2) + norm.ppf(.8)) * se),
+                p_two_sided=float(min(1., 2 * min((diffs <= 0).mean(), (diffs >= 0).mean()))), n_boot=len(diffs),
+                n_patients=len(np.unique(patients)), seeds=p1.shape[0], findings=len(usable))
+
+# %% ../nbs/06_experiments.ipynb #918ed3be
+def prediction_arrays(store: pd.DataFrame, name: str) -> tuple:
+    "The runs called `name` in a store (`read_store`) as arrays: (labels cases x findings, probabilities seeds x cases x findings, patient of each case, seeds, cases, findings)."
+    t = store[store.name == name]
+    if t.empty: raise KeyError(f'No run called {name!r} in the store; it holds {sorted(store.name.unique())}.')
+    if t.duplicated(['seed', 'image_id', 'finding']).any():
+        raise ValueError(f'{name!r} has more than one run per seed in this store ({sorted(t.run.unique())}): compare runs from one experiment folder.')
+    wide = t.set_index(['patient', 'image_id', 'seed', 'finding'])[['label', 'prob']].unstack(['seed', 'finding']).sort_index()
+    seeds, findings = sorted(t.seed.unique()), sorted(t.finding.unique())
+    p = np.stack([wide['prob'][s][findings].to_numpy() for s in seeds])
+    y = wide['label'][seeds[0]][findings].to_numpy()
+    return y, p, wide.index.get_level_values('patient').to_numpy(), seeds, wide.index.get_level_values('image_id').to_numpy(), findings
+
+def compare(store: pd.DataFrame, a: str, b: str, n_boot: int = 1000, seed: int = 0, alpha: float = .05) -> dict:
+    "`paired_bootstrap` of runs `a` − `b` of a store, on the seeds, cases and findings both have; with their names and the seed-to-seed spread."
+    ya, pa, pat, sa, ca, fa = prediction_arrays(store, a)
+    yb, pb, _, sb, cb, fb = prediction_arrays(store, b)
+    seeds, findings = sorted(set(sa) & set(sb)), sorted(set(fa) & set(fb))
+    cases = pd.Index(ca).intersection(pd.Index(cb))
+    if not seeds or not len(cases) or not findings: raise ValueError(f'{a!r} and {b!r} share no seed, case or finding: nothing to pair.')
+    ia, ib = pd.Index(ca).get_indexer(cases), pd.Index(cb).get_indexer(cases)
+    fia, fib = [fa.index(f) for f in findings], [fb.index(f) for f in findings]
+    pa = pa[[sa.index(s) for s in seeds]][:, ia][:, :, fia]; pb = pb[[sb.index(s) for s in seeds]][:, ib][:, :, fib]
+    y = ya[ia][:, fia]
+    r = paired_bootstrap(y, pa, pb, pat[ia], n_boot, seed, alpha)
+    per_seed = [mean_auc(per_finding_auc(y, pa[i], warn=False)) - mean_auc(per_finding_auc(y, pb[i], warn=False)) for i in range(len(seeds))]
+    return dict(a=a, b=b, **r, seed_sd=float(np.std(per_seed, ddof=1)) if len(seeds) > 1 else float('nan'))
+
+def difference_sentence(r: dict, target: float = .02) -> str:
+    "One sentence that says what `compare`'s result `r` shows, and only that: a direction only when the interval excludes 0."
+    a, b, d = r['a'], r['b'], r['diff']
+    ci = (f"difference {d:+.3f} (95 % CI {r['ci_low']:+.3f} to {r['ci_high']:+.3f}; {r['n_patients']} test patients, "
+          f"{r['seeds']} seed{'s' if r['seeds'] > 1 else ''})")
+    means = f"mean AUC {r['mean_auc1']:.3f} vs {r['mean_auc2']:.3f}"
+    if r['ci_low'] > 0: s = f'{a} scores higher than {b}: {means}, {ci}.'
+    elif r['ci_high'] < 0: s = f'{a} scores lower than {b}: {means}, {ci}.'
+    else: s = (f'No difference between {a} and {b} is shown: {means}, {ci}, an interval that includes 0; '
+               f"this test set detects a difference of about {r['mdd']:.3f} or more.")
+    if r['half_width'] > target: s += f" Its half-width, {r['half_width']:.3f}, is above the ±{target} the study was sized for."
+    return s
+
+# %% ../nbs/06_experiments.ipynb #bc163c54
+def headline_comparisons(store: pd.DataFrame, n_boot: int = 1000, seed: int = 0, target: float = .02) -> pd.DataFrame:
+    """The chapter's claims, measured: SSBN against the best single size and against the ensemble, and the ensemble against
+    the best single size (`compare`, each with its generated sentence). The best single size is the one with the highest
+    test mean AUC, chosen on the test set itself, which favours it slightly."""
+    cards = store.drop_duplicates('name').set_index('name')
+    singles = [n for n in cards.index if cards.model[n] == 'single']
+    if not singles or 'SSBN' not in cards.index: raise ValueError(f'The store needs single-size runs and an SSBN run; it has {list(cards.index)}.')
+    def seed_mean_auc(name):
+        y, p = prediction_arrays(store, name)[:2]
+        return np.mean([mean_auc(per_finding_auc(y, s, warn=False)) for s in p])
+    best = max(singles, key=seed_mean_auc)
+    pairs = [('SSBN', best)] + [('SSBN', 'ensemble'), ('ensemble', best)] * ('ensemble' in cards.index)
+    rows = [compare(store, a, b, n_boot, seed) for a, b in pairs]
+    for r in rows: r['sentence'] = difference_sentence(r, target)
+    return pd.DataFrame(rows)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .data import prepare
-from .metrics import patient_resamples
+from .experiments import patient_resamples
 from .train import load_trained, per_finding_auc, predict, prediction_table, write_run
 from .experiments import write_ensemble
 

@@ -12,7 +12,7 @@ import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
 from .core import held_out_patients
-from .phantoms import FOV_MM, Lesion, PhantomSpec, render_phantom, sample_cohort, finding_boxes
+from .phantoms import FOV_MM, Lesion, PhantomSpec, render_phantom, sample_cohort, sample_spec, finding_boxes
 
 # %% auto #0
 __all__ = ['NIH_FINDINGS', 'NIH_COLUMNS', 'NIH_BBOX_COLUMNS', 'CHEXPERT_LABELS', 'CHEXPERT_COLUMNS', 'VINDR_LABELS',
@@ -95,9 +95,12 @@ def _truth_rows(spec, image, n):
 
 # %% ../nbs/01a_layouts.ipynb #ffb97884
 def write_nih(out, n_patients: int = 100, studies_per_patient: int = 2, image_size: int = 512, seed: int = 0,
-              prevalence=None, domain=None, test_fraction: float = .2, images_per_folder: int = 10000, workers=None) -> Path:
-    "Write a phantom dataset in NIH ChestX-ray14's layout under `out`; return `out`."
+              prevalence=None, domain=None, test_fraction: float = .2, images_per_folder: int = 10000, workers=None,
+              n_test_patients: int | None = None) -> Path:
+    """Write a phantom dataset in NIH ChestX-ray14's layout under `out`; return `out`. The test list holds `test_fraction` of the
+    patients, or, with `n_test_patients`, a separate cohort of that many further patients with one study each (a powered test set)."""
     out = Path(out); specs = sample_cohort(n_patients, studies_per_patient, seed, prevalence, domain)
+    if n_test_patients: specs += [sample_spec(seed, p, 0, prevalence, domain) for p in range(n_patients, n_patients + n_test_patients)]
     names = [f'{s.patient + 1:08d}_{s.study:03d}.png' for s in specs]
     paths = [out / f'images_{i // images_per_folder + 1:03d}' / 'images' / nm for i, nm in enumerate(names)]
     boxes = _render_all([(s, image_size, p, 'png', None) for s, p in zip(specs, paths)], workers, 'NIH phantoms')
@@ -111,7 +114,7 @@ def write_nih(out, n_patients: int = 100, studies_per_patient: int = 2, image_si
     pd.DataFrame(rows, columns=NIH_COLUMNS).to_csv(out / 'Data_Entry_2017.csv', index=False)
     pd.DataFrame(bbox, columns=NIH_BBOX_COLUMNS).to_csv(out / 'BBox_List_2017.csv', index=False)
     pd.DataFrame(truth).to_csv(out / 'phantom_truth.csv', index=False)
-    test_patients = held_out_patients([s.patient for s in specs], test_fraction, [seed, 77])
+    test_patients = set(range(n_patients, n_patients + n_test_patients)) if n_test_patients else held_out_patients([s.patient for s in specs], test_fraction, [seed, 77])
     (out / 'test_list.txt').write_text(''.join(nm + '\n' for s, nm in zip(specs, names) if s.patient in test_patients))
     (out / 'train_val_list.txt').write_text(''.join(nm + '\n' for s, nm in zip(specs, names) if s.patient not in test_patients))
     return out

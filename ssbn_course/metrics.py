@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm, rankdata
 from .train import auc_midrank, known_cases, per_finding_auc
+from .experiments import paired_bootstrap, patient_resamples   # defined in chapter 6, which needs them first
 
 # %% auto #0
-__all__ = ['delong_placements', 'delong_cov', 'DeLongResult', 'delong_test', 'patient_resamples', 'paired_bootstrap', 'auc_table',
-           'holm', 'delong_table']
+__all__ = ['delong_placements', 'delong_cov', 'DeLongResult', 'delong_test', 'auc_table', 'holm', 'delong_table']
 
 # %% ../nbs/07_metrics.ipynb #8c8da20a
 def delong_placements(y, *scores):
@@ -47,36 +47,6 @@ def delong_test(y, score1, score2, alpha: float = .05) -> DeLongResult:
     z = d / se if se > 0 else (0. if d == 0 else math.copysign(math.inf, d))
     h = norm.ppf(1 - alpha / 2) * se
     return DeLongResult(a1, a2, S[0, 0], S[1, 1], S[0, 1], d, se, z, float(2 * norm.sf(abs(z))), d - h, d + h)
-
-# %% ../nbs/07_metrics.ipynb #474d2881
-def patient_resamples(patients, n_boot: int, seed: int = 0, progress: bool = False):
-    "Yield `n_boot` bootstrap resamples of case indices that draw whole patients with replacement (a patient's cases stay together)."
-    from tqdm.auto import tqdm
-    uniq, inv = np.unique(np.asarray(patients), return_inverse=True)
-    order = np.argsort(inv, kind='stable'); starts = np.searchsorted(inv[order], np.arange(len(uniq) + 1))
-    rng = np.random.default_rng(seed)
-    for _ in tqdm(range(n_boot), desc='bootstrap', disable=not progress):
-        yield np.concatenate([order[starts[g]:starts[g + 1]] for g in rng.integers(0, len(uniq), len(uniq))])
-
-def paired_bootstrap(y, p1, p2, patients, n_boot: int = 1000, seed: int = 0, alpha: float = .05, progress: bool = False) -> dict:
-    "Mean-AUC difference (model 1 − model 2) over findings, with a percentile CI from resampling patients."
-    y, p1, p2 = (np.asarray(a, dtype=float) for a in (y, p1, p2))
-    if y.ndim == 1: y, p1, p2 = y[:, None], p1[:, None], p2[:, None]
-    if not (y.shape == p1.shape == p2.shape): raise ValueError(f'Labels {y.shape} and predictions {p1.shape}, {p2.shape} must have the same shape.')
-    patients = np.asarray(patients)
-    if len(patients) != len(y): raise ValueError(f'{len(patients)} patient ids for {len(y)} cases: give one per case.')
-    auc = lambda y, p: per_finding_auc(y, p, warn=False).to_numpy()      # NaN where a resample lacks a class
-    a1, a2 = auc(y, p1), auc(y, p2)
-    ok = ~np.isnan(a1 - a2)
-    if not ok.any(): raise ValueError('No finding has both positive and negative cases: nothing to compare.')
-    diffs = []
-    for idx in patient_resamples(patients, n_boot, seed, progress):
-        d = auc(y[idx], p1[idx]) - auc(y[idx], p2[idx])
-        if (~np.isnan(d)).any(): diffs.append(np.nanmean(d))
-    diffs = np.array(diffs)
-    lo, hi = np.percentile(diffs, [100 * alpha / 2, 100 * (1 - alpha / 2)])
-    return dict(mean_auc1=float(a1[ok].mean()), mean_auc2=float(a2[ok].mean()), diff=float((a1 - a2)[ok].mean()), ci_low=float(lo), ci_high=float(hi),
-                p_two_sided=float(min(1., 2 * min((diffs <= 0).mean(), (diffs >= 0).mean()))), n_boot=len(diffs), n_patients=len(np.unique(patients)))
 
 # %% ../nbs/07_metrics.ipynb #97c72ec9
 def auc_table(y, predictions: dict, findings, **tags) -> pd.DataFrame:

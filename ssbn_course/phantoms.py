@@ -12,13 +12,14 @@ from PIL import Image
 from scipy.ndimage import gaussian_filter
 
 # %% auto #0
-__all__ = ['FOV_MM', 'FINDINGS', 'PREVALENCE', 'DOMAIN', 'Lesion', 'PhantomSpec', 'render_phantom', 'sample_spec',
+__all__ = ['FOV_MM', 'FINDINGS', 'PREVALENCE', 'SCALE', 'DOMAIN', 'Lesion', 'PhantomSpec', 'render_phantom', 'sample_spec',
            'sample_cohort', 'finding_boxes', 'gray_image', 'downsample', 'finding_crops', 'finding_cnr', 'cnr_table']
 
 # %% ../nbs/01_phantoms.ipynb #2c761c03
 FOV_MM = 400.0
 FINDINGS = ('Nodule', 'Mass', 'Pneumothorax', 'Cardiomegaly', 'Effusion', 'Edema', 'Consolidation')
 PREVALENCE = dict(Nodule=.14, Mass=.07, Pneumothorax=.08, Cardiomegaly=.10, Effusion=.12, Edema=.08, Consolidation=.09)
+SCALE = dict(Nodule='fine', Pneumothorax='fine', Edema='coarse', Mass='coarse', Consolidation='coarse', Effusion='coarse', Cardiomegaly='coarse')   # what carries each finding's signal: detail of a few mm, or shape over centimetres
 
 @dataclass
 class Lesion:
@@ -131,7 +132,7 @@ def _draw(A, l, spec, X, Y, n, px, lungs, markings, reticular, with_masks):
         r = np.sqrt(x * x + y * y)
         lobe = l.extra.get('lobulation', 0.)
         if lobe: r = r / (1 + lobe * np.sin(3 * np.arctan2(y, x) + l.extra.get('phase', 0.)))
-        prof = _ramp(R - r, max(.35 * R, edge))
+        prof = _ramp(R - r, max((.12 if l.kind == 'Nodule' else .35) * R, edge))   # a calcified nodule's rim is sharp
         A[ws] += l.contrast * prof
         if with_masks: m = _full_mask(A.shape, ws, prof > .5)
     elif l.kind == 'Consolidation':
@@ -143,8 +144,7 @@ def _draw(A, l, spec, X, Y, n, px, lungs, markings, reticular, with_masks):
         for dx, dy, rb in blobs:
             prof = np.maximum(prof, np.exp(-((x - dx) ** 2 + (y - dy) ** 2) / (rb * rb)))
         prof *= lungs[ws]
-        A[ws] += l.contrast * prof
-        markings[ws] *= 1 - prof
+        A[ws] += l.contrast * prof                              # ground glass: vessels stay visible through it
         if with_masks: m = _full_mask(A.shape, ws, prof > .3)
     elif l.kind == 'Effusion':
         cx, cy, b, h = _lung_geom(spec, l.side)
@@ -289,7 +289,7 @@ def sample_spec(seed: int, patient: int, study: int, prevalence: dict | None = N
     if cardio: L.append(Lesion('Cardiomegaly', .25 * spec.heart_hw, spec.heart_y, 2 * spec.heart_hw, .24, extra=dict(ctr=ctr)))
     if chronic['Nodule']:
         x, y = _point_in_lung(pr, spec, nodule_side)
-        L.append(Lesion('Nodule', x, y, float(np.clip(pr.lognormal(np.log(9.5), .4), 5, 30)), pr.uniform(.05, .09), nodule_side))
+        L.append(Lesion('Nodule', x, y, float(np.clip(pr.lognormal(np.log(14.), .3), 8, 25)), pr.uniform(.18, .28), nodule_side))
     if chronic['Mass']:
         x, y = _point_in_lung(pr, spec, mass_side, .55)
         L.append(Lesion('Mass', x, y, pr.uniform(32, 65), pr.uniform(.10, .16), mass_side, dict(lobulation=pr.uniform(.08, .2), phase=pr.uniform(0, 6.3))))
@@ -301,9 +301,9 @@ def sample_spec(seed: int, patient: int, study: int, prevalence: dict | None = N
         L.append(Lesion('Edema', 0., diaphragm - .3 * (diaphragm - lung_top), 2., sr.uniform(.05, .08)))
     if sr.random() < p['Consolidation']:
         side = sr.choice([-1, 1]); x, y = _point_in_lung(sr, spec, side, .6, low=True)
-        span = sr.uniform(40, 80)
-        blobs = [(float(sr.uniform(-.35, .35) * span), float(sr.uniform(-.35, .35) * span), float(sr.uniform(8, 18))) for _ in range(sr.integers(4, 8))]
-        L.append(Lesion('Consolidation', x, y, span, sr.uniform(.10, .16), side, dict(blobs=blobs)))
+        span = sr.uniform(60, 110)
+        blobs = [(float(sr.uniform(-.35, .35) * span), float(sr.uniform(-.35, .35) * span), float(sr.uniform(14, 26))) for _ in range(sr.integers(4, 8))]
+        L.append(Lesion('Consolidation', x, y, span, sr.uniform(.045, .07), side, dict(blobs=blobs)))
     if sr.random() < p['Pneumothorax']:
         side = sr.choice([-1, 1]); cx, cy, b, h = _lung_geom(spec, side)
         L.append(Lesion('Pneumothorax', cx, cy - .5 * b, sr.uniform(6, 30), sr.uniform(.06, .10), side))

@@ -9,23 +9,48 @@ import numpy as np
 import pandas as pd
 from .core import PROFILES
 from .experiments import auc_results, learnable_findings
-from .metrics import patient_resamples
-from .train import fit, per_finding_auc, read_store, train_config
+from .experiments import resample_weights, weighted_auc
+import json
+from .train import fit, load_checkpoint, per_finding_auc, read_run, read_store, train_config, write_run
 
 # %% auto #0
-__all__ = ['SWEEP', 'PAPER_RATIOS', 'train_sweep', 'sweep_table', 'resolution_ratio', 'best_size', 'generator_need']
+__all__ = ['SWEEP', 'PAPER_RATIOS', 'trained_elsewhere', 'train_sweep', 'sweep_table', 'resolution_ratio', 'best_size',
+           'generator_need']
 
 # %% ../nbs/09_resolution.ipynb #0558d634
 SWEEP = {p: dict(sizes=c['sweep_sizes'], archs=c['sweep_archs'], ssbn_sizes=c['sizes']) for p, c in PROFILES.items()}   # a view of the profiles
 
-def train_sweep(cache_dir, out_dir, cfg: dict, archs, sizes, per_label: bool = False, progress: bool = True, findings=None) -> pd.DataFrame:
-    "Train one model per (arch, size) — or per (arch, size, finding) with `per_label` — into `out_dir`, on `findings` (default: every learnable one); return the sweep's store on the test split."
+def _source(cache_dir) -> str | None:
+    "The dataset folder a cache was prepared from (its cache.json), resolved."
+    f = Path(cache_dir) / 'cache.json'
+    return str(Path(json.loads(f.read_text())['src']).resolve()) if f.is_file() else None
+
+def trained_elsewhere(reuse_from, cache_dir, config) -> Path | None:
+    "A finished run under `reuse_from` (e.g. chapter 6's comparison) that trained exactly `config` on the same dataset as `cache_dir`, if there is one."
+    if not reuse_from or not Path(reuse_from).is_dir(): return None
+    want = config.identity()
+    for card in sorted(Path(reuse_from).rglob('run.json')):
+        d = card.parent
+        try: c = json.loads(card.read_text()); ck = load_checkpoint(d / 'best.pt')
+        except Exception: continue
+        if ck.get('identity') == want and c.get('cache') and _source(c['cache']) == _source(cache_dir): return d
+    return None
+
+def train_sweep(cache_dir, out_dir, cfg: dict, archs, sizes, per_label: bool = False, progress: bool = True, findings=None, reuse_from=None) -> pd.DataFrame:
+    """Train one model per (arch, size) — or per (arch, size, finding) with `per_label` — into `out_dir`, on `findings` (default: every
+    learnable one); return the sweep's store on the test split. A model already trained with the same configuration on the same
+    dataset under `reuse_from` is not trained again: its card and predictions are copied, with `reused_from` naming it."""
     findings = list(findings or learnable_findings(cache_dir))
     for arch in archs:
         for s in sizes:
             for fs in ([[f] for f in findings] if per_label else [findings]):
                 d = Path(out_dir) / f'{arch}-{s}' / ('-'.join(fs).replace(' ', '_') if per_label else 'all')
-                fit(cache_dir, d, train_config(cfg, arch=arch, sizes=(s,), findings=fs), progress=progress)
+                config = train_config(cfg, arch=arch, sizes=(s,), findings=fs)
+                done = None if (d / 'run.json').exists() else trained_elsewhere(reuse_from, cache_dir, config)
+                if done:
+                    card, preds = read_run(done); write_run(d, dict(card, reused_from=str(done.resolve())), preds)
+                    if progress: print(f'{arch} {s} px: reused {done} (trained by an earlier chapter with the same configuration and data)')
+                else: fit(cache_dir, d, config, progress=progress)
     return read_store(out_dir, 'test')
 
 def sweep_table(store: pd.DataFrame) -> pd.DataFrame:
@@ -46,38 +71,50 @@ def resolution_ratio(aucs: pd.DataFrame, low: int, high: int) -> pd.DataFrame:
     return t
 
 # %% ../nbs/09_resolution.ipynb #0ad95019
-def best_size(y, by_size: dict, findings, patients, n_boot: int = 500, seed: int = 0, alpha: float = .05) -> pd.DataFrame:
-    "Per finding: best size, its AUC with a patient-bootstrap CI, how often each size wins, and the smallest size not clearly worse than the best."
+def best_size(y, by_size: dict, findings, patients, n_boot: int = 500, seed: int = 0, alpha: float = .05, margin: float = .02) -> pd.DataFrame:
+    """Per finding: the best size and its AUC with a patient-bootstrap CI, how often each size wins, and the *sufficient* size:
+    the smallest size shown non-inferior to the best within `margin` (the CI of its difference lies above −margin) when every
+    smaller size is shown worse by more than `margin`; NaN, with the reason in `verdict`, when an interval is too wide to say or
+    when no size learned the finding (the best AUC's interval includes 0.5)."""
     y = np.asarray(y, float); sizes = sorted(by_size); patients = np.asarray(patients)
     if len(sizes) < 2: raise ValueError(f'Need at least two sizes to compare, got {sizes}.')
     S = np.stack([np.asarray(by_size[s], float) for s in sizes])                  # sizes × cases × findings
-    auc = lambda y, p: per_finding_auc(y, p, warn=False).to_numpy()             # NaN where a class is missing
-    point = np.stack([auc(y, S[i]) for i in range(len(sizes))])                    # sizes × findings
-    B = np.stack([np.stack([auc(y[idx], S[i][idx]) for i in range(len(sizes))])
-                  for idx in patient_resamples(patients, n_boot, seed)])                 # boot × sizes × findings
+    W, q = resample_weights(patients, n_boot, seed), [100 * alpha / 2, 100 * (1 - alpha / 2)]
     rows = []
     for j, f in enumerate(findings):
-        if np.isnan(point[:, j]).any():
-            rows.append(dict(finding=f, best_size=None, note='AUC undefined (a class is missing)')); continue
-        b = int(np.argmax(point[:, j])); ok = ~np.isnan(B[:, :, j]).any(1); Bj = B[ok, :, j]
-        lo, hi = np.percentile(Bj[:, b], [100 * alpha / 2, 100 * (1 - alpha / 2)])
-        lead_lo = np.percentile(Bj[:, b][:, None] - Bj, 100 * alpha / 2, axis=0)     # lower bound of best − each size
-        wins = np.bincount(Bj.argmax(1), minlength=len(sizes)) / len(Bj)
-        sufficient = next(s for i, s in enumerate(sizes) if lead_lo[i] <= 0)
-        rows.append(dict(finding=f, best_size=sizes[b], auc=point[b, j], ci_low=lo, ci_high=hi, sufficient_size=sufficient,
+        k = ~np.isnan(y[:, j])
+        if not (y[k, j] == 1).any() or not (y[k, j] == 0).any():
+            rows.append(dict(finding=f, best_size=None, verdict='AUC undefined (a class is missing)')); continue
+        point = np.array([weighted_auc(y[k, j], S[i][k, j], np.ones(k.sum()))[0] for i in range(len(sizes))])
+        B = np.stack([weighted_auc(y[k, j], S[i][k, j], W[:, k]) for i in range(len(sizes))])     # sizes × resamples
+        b = int(np.argmax(point)); lo, hi = np.percentile(B - B[b], q, axis=1)                  # CI of (each size − the best)
+        status = ['best' if i == b else 'non-inferior' if lo[i] > -margin else 'worse' if hi[i] < -margin else 'undetermined' for i in range(len(sizes))]
+        first = next(i for i, s in enumerate(status) if s != 'worse')
+        ci = np.percentile(B[b], q)
+        if ci[0] <= .5:
+            sufficient, verdict = np.nan, f'not learned: the best AUC ({point[b]:.3f} at {sizes[b]} px) has an interval that includes 0.5 ({ci[0]:.3f} to {ci[1]:.3f})'
+        elif status[first] == 'undetermined':
+            sufficient, verdict = np.nan, (f'undetermined: {sizes[first]} px is {lo[first]:+.3f} to {hi[first]:+.3f} from the best ({sizes[b]} px), '
+                                           f'neither shown within {margin} nor shown worse by more')
+        else:
+            sufficient = sizes[first]
+            verdict = (f'{sizes[first]} px suffices' + (f' (within {margin} of the best, {sizes[b]} px: {lo[first]:+.3f} to {hi[first]:+.3f})' if first != b else ' (the best)')
+                       + (f"; {', '.join(f'{s} px' for s in sizes[:first])} worse by more than {margin}" if first else ''))
+        wins = np.bincount(B.argmax(0), minlength=len(sizes)) / B.shape[1]
+        rows.append(dict(finding=f, best_size=sizes[b], auc=point[b], ci_low=ci[0], ci_high=ci[1], sufficient_size=sufficient, verdict=verdict,
                          **{f'wins {s}': w for s, w in zip(sizes, wins)}))
     return pd.DataFrame(rows).set_index('finding')
 
 # %% ../nbs/09_resolution.ipynb #8b435f1c
 def generator_need(sizes, per_finding: int = 4, seed: int = 0, fraction: float = .8) -> pd.DataFrame:
-    "Per phantom finding: median extent (mm, and px at the largest size), and the smallest size whose median CNR reaches `fraction` of the largest size's."
-    from ssbn_course.phantoms import cnr_table, FOV_MM
+    "Per phantom finding: its scale class, median extent (mm, and px at the smallest and largest size), median contrast-to-noise at each size (absolute), and the smallest size whose median CNR reaches `fraction` of the largest size's."
+    from ssbn_course.phantoms import cnr_table, FOV_MM, SCALE
     sizes = tuple(sorted(sizes))
     c = cnr_table(per_finding, sizes, seed)
     med = c.groupby(['finding', 'size']).cnr.median().unstack()
     rel = med.div(med[sizes[-1]], axis=0)
     need = rel.apply(lambda r: next(s for s in sizes if r[s] >= fraction), axis=1)
     ext = c.groupby('finding').size_mm.median()
-    out = pd.DataFrame({'extent_mm': ext.round(1), **{f'px @ {s}': (ext * s / FOV_MM).round(1) for s in (sizes[0], sizes[-1])},
-                        **{f'CNR rel @ {s}': rel[s].round(2) for s in sizes}, 'generator_need': need})
+    out = pd.DataFrame({'scale': pd.Series(SCALE).reindex(med.index), 'extent_mm': ext.round(1), **{f'px @ {s}': (ext * s / FOV_MM).round(1) for s in (sizes[0], sizes[-1])},
+                        **{f'CNR @ {s}': med[s].round(2) for s in sizes}, 'generator_need': need})
     return out

@@ -21,8 +21,8 @@ from .models import build_model, count_parameters
 # %% auto #0
 __all__ = ['PREDICTION_COLUMNS', 'masked_bce', 'known_cases', 'per_finding_auc', 'auc_midrank', 'mean_auc', 'multi_size_loss',
            'CheckpointError', 'save_checkpoint', 'load_checkpoint', 'TrainConfig', 'train_config', 'collate', 'predict',
-           'fit', 'load_trained', 'model_card', 'prediction_table', 'write_run', 'read_run', 'run_name', 'read_store',
-           'TrainedRun']
+           'cpu_has_bf16', 'fast_math', 'fit', 'load_trained', 'model_card', 'prediction_table', 'write_run',
+           'read_run', 'run_name', 'read_store', 'TrainedRun']
 
 # %% ../nbs/05_train.ipynb #0277275f
 def masked_bce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -119,8 +119,9 @@ class TrainConfig:
     pretrained: bool = False
     weights_path: str | None = None   # a local torchvision state dict to start from (instead of torch's ImageNet cache)
     memory_efficient: bool = False
-    amp: bool = True                  # bf16 autocast and channels_last on CUDA; ignored on CPU
-    patience: int = 3                 # early stopping on validation mean AUC
+    amp: bool = True                  # bf16 autocast and channels_last on CUDA, and on a CPU with native bf16 (`fast_math`)
+    select: str = 'last'              # the model kept: the 'last' epoch's, or the best validation mean AUC's ('val')
+    patience: int = 3                 # with select='val': stop after this many epochs without a better validation AUC
     checkpoint_every: int = 0         # also checkpoint every N steps (0: only at epoch ends)
     fusion_lr_mult: float = 30.       # learning-rate multiplier of the learned size weights (fusion='learned')
     accumulate: int = 1               # gradient accumulation: each step's batch_size images in this many micro-batches
@@ -143,6 +144,7 @@ class TrainConfig:
         bad += [f'patience={self.patience!r} (at least 1)'] * (not whole(self.patience, 1))
         bad += [f'checkpoint_every={self.checkpoint_every!r} (0 or more)'] * (not whole(self.checkpoint_every, 0))
         bad += [f'max_steps={self.max_steps!r} (0 or more)'] * (not whole(self.max_steps, 0))
+        bad += [f"select={self.select!r} ('last' or 'val')"] * (self.select not in ('last', 'val'))
         if bad: raise ValueError('Cannot train with ' + '; '.join(bad) + '.')
 
     def identity(self) -> dict:
@@ -155,7 +157,7 @@ def train_config(profile: dict, **overrides) -> TrainConfig:
     "The `TrainConfig` of a profile (`core.profile_config`): its architecture, sizes, epochs, batch size, learning rate, weights and first seed, then `overrides`."
     base = dict(arch=profile['arch'], sizes=tuple(profile['sizes']), epochs=profile['epochs'], batch_size=profile['batch_size'],
                 lr=profile['lr'], pretrained=profile['pretrained'], seed=profile['seeds'][0],
-                weights_path=profile.get('weights_path'), accumulate=profile.get('accumulate', 1), memory_efficient=profile.get('memory_efficient', False), max_steps=profile.get('max_steps', 0))
+                weights_path=profile.get('weights_path'), accumulate=profile.get('accumulate', 1), memory_efficient=profile.get('memory_efficient', False), max_steps=profile.get('max_steps', 0), select=profile.get('select', 'last'))
     return TrainConfig(**{**base, **overrides})
 
 def _batches(n: int, bs: int, seed: int, epoch: int) -> list:
@@ -237,7 +239,17 @@ def _resume(last: Path, cfg: TrainConfig, model, opt, sched, device) -> dict:
     return dict({k: ck[k] for k in ('epoch', 'step', 'best', 'bad_epochs', 'history')}, losses=ck.get('losses', []))   # losses: the interrupted epoch's so far
 
 # %% ../nbs/05_train.ipynb #aaa0dbaf
-def _train_step(net, ds, idx, cfg: TrainConfig, opt, sched, at: tuple, world: int, device, cuda_amp: bool) -> float:
+def cpu_has_bf16() -> bool:
+    "Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX-BF16 in Linux's /proc/cpuinfo flags); elsewhere False, and training stays in float32."
+    try: flags = set(next(l for l in open('/proc/cpuinfo') if l.startswith('flags')).split(':', 1)[1].split())
+    except Exception: return False
+    return bool(flags & {'avx512_bf16', 'amx_bf16'})
+
+def fast_math(cfg: TrainConfig, device) -> bool:
+    "bf16 autocast with channels_last memory: on CUDA, and on a CPU with native bf16 (emulated bf16 would be slower than float32); `cfg.amp=False` turns it off."
+    return bool(cfg.amp) and (torch.device(device).type == 'cuda' or torch.device(device).type == 'cpu' and cpu_has_bf16())
+
+def _train_step(net, ds, idx, cfg: TrainConfig, opt, sched, at: tuple, world: int, device, fast: bool) -> float:
     "One optimizer step on this process's share of images `idx`, in `cfg.accumulate` micro-batches; `at` = (epoch, step, rank). Returns the step's loss."
     epoch, step, rank = at
     micro = idx[rank::world].chunk(cfg.accumulate)
@@ -247,10 +259,10 @@ def _train_step(net, ds, idx, cfg: TrainConfig, opt, sched, at: tuple, world: in
             x, y = collate(ds, ids)
             g = torch.Generator().manual_seed(hash((cfg.seed, epoch, step, rank, k)) % 2**62)
             xs = multi_size_batch(x, cfg.sizes, device, g, train=True)
-            if cuda_amp: xs = {s: v.contiguous(memory_format=torch.channels_last) for s, v in xs.items()}
+            if fast: xs = {s: v.contiguous(memory_format=torch.channels_last) for s, v in xs.items()}
             sync = contextlib.nullcontext() if world == 1 or k == len(micro) - 1 else net.no_sync()   # all-reduce once per step
             with sync:
-                with torch.autocast(device.type, torch.bfloat16, enabled=cuda_amp):
+                with torch.autocast(device.type, torch.bfloat16, enabled=fast):
                     loss = multi_size_loss(net(xs), y.to(device))
                 if not torch.isfinite(loss):
                     raise FloatingPointError(f'The loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}. '
@@ -274,7 +286,7 @@ def _validate(model, val_ds, cfg: TrainConfig, device, rank: int, world: int) ->
 
 # %% ../nbs/05_train.ipynb #d0060ac0
 def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, progress: bool = True, _stop_at_step: int | None = None) -> TrainedRun:
-    "Train `cfg`'s model on the train split of `cache_dir`, selecting on val mean AUC; checkpoints, metrics.csv, best.pt and the run's test predictions go to `out_dir`."
+    "Train `cfg`'s model on the train split of `cache_dir`; checkpoints, metrics.csv, best.pt (the model `cfg.select` keeps) and the run's test predictions go to `out_dir`."
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     rank, world, device = _distributed(torch.device(device) if device else default_device())
     if cfg.accumulate < 1 or cfg.batch_size % (world * cfg.accumulate):
@@ -284,11 +296,15 @@ def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, 
         raise ValueError(f'sizes {list(cfg.sizes)} need images of {max(cfg.sizes)} px, but {cache_dir} caches them at {cached} px: prepare a cache with --max-size {max(cfg.sizes)}, or use smaller sizes.')
     train_ds = CachedImages(cache_dir, 'train', cfg.findings)
     cfg = dataclasses.replace(cfg, sizes=tuple(int(s) for s in cfg.sizes), findings=list(train_ds.findings))   # the caller's config is left as it was
+    y = train_ds.labels
+    one_class = {f: (int((y[:, j] == 1).sum()), int((y[:, j] == 0).sum())) for j, f in enumerate(cfg.findings) if not ((y[:, j] == 1).any() and (y[:, j] == 0).any())}
+    if one_class: raise ValueError('Cannot learn ' + ', '.join(f'{f!r} ({m} positive, {n} negative training images)' for f, (m, n) in one_class.items())
+                                   + f' from the train split of {cache_dir}: a finding needs both. Leave it out (`experiments.learnable_findings` lists those that have both).')
     val_ds = CachedImages(cache_dir, 'val', cfg.findings)
     seed_everything(cfg.seed)
     model = build_model(cfg.arch, len(cfg.findings), cfg.sizes, cfg.fusion, cfg.share_stats, cfg.pretrained, cfg.memory_efficient, cfg.weights_path).to(device)
-    cuda_amp = cfg.amp and device.type == 'cuda'
-    if cuda_amp: model = model.to(memory_format=torch.channels_last)
+    fast = fast_math(cfg, device)
+    if fast: model = model.to(memory_format=torch.channels_last)
     batches = lambda epoch: _batches(len(train_ds), cfg.batch_size, cfg.seed, epoch)[:cfg.max_steps or None]
     opt, sched = _optimizer(model, cfg, len(batches(0)))
     last = out_dir / 'last.pt'
@@ -299,25 +315,25 @@ def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, 
     checkpoint = lambda **at: save(last, optimizer=opt.state_dict(), scheduler=sched.state_dict(), **{**s, **at})
     show = progress and rank == 0
     bar = tqdm(total=cfg.epochs, initial=s['epoch'], desc=f"{cfg.arch} {'/'.join(map(str, cfg.sizes))}", disable=not show)
-    while s['epoch'] < cfg.epochs and s['bad_epochs'] < cfg.patience:
+    while s['epoch'] < cfg.epochs and (cfg.select == 'last' or s['bad_epochs'] < cfg.patience):
         net.train(); t0, order = time.perf_counter(), batches(s['epoch'])
         losses = s['losses'] = s['losses'] if s['step'] else []          # a resumed epoch keeps the losses of its steps before the kill
         inner = tqdm(range(s['step'], len(order)), desc=f"epoch {s['epoch'] + 1}", leave=False, disable=not show)
         for step in inner:
             if _stop_at_step is not None and s['epoch'] * len(order) + step == _stop_at_step: raise KeyboardInterrupt('simulated kill')
-            losses.append(_train_step(net, train_ds, order[step], cfg, opt, sched, (s['epoch'], step, rank), world, device, cuda_amp))
+            losses.append(_train_step(net, train_ds, order[step], cfg, opt, sched, (s['epoch'], step, rank), world, device, fast))
             inner.set_postfix(loss=f'{losses[-1]:.4f}')
             if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < len(order): checkpoint(step=step + 1)
         row = dict(epoch=s['epoch'] + 1, train_loss=float(np.mean(losses)) if losses else float('nan'),
                    val_mean_auc=_validate(model, val_ds, cfg, device, rank, world), seconds=time.perf_counter() - t0)
         s['history'].append(row); s['epoch'], s['step'], s['losses'] = s['epoch'] + 1, 0, []
-        if row['val_mean_auc'] > s['best']: s['best'], s['bad_epochs'] = row['val_mean_auc'], 0; save(out_dir / 'best.pt', epoch=s['epoch'])
+        if cfg.select == 'last' or row['val_mean_auc'] > s['best']: s['best'], s['bad_epochs'] = row['val_mean_auc'], 0; save(out_dir / 'best.pt', epoch=s['epoch'])
         else: s['bad_epochs'] += 1
         checkpoint()
         if rank == 0: pd.DataFrame(s['history']).to_csv(out_dir / 'metrics.csv', index=False)
         bar.update(1); bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_auc=f"{row['val_mean_auc']:.3f}")
     bar.close()
-    if rank == 0: _finish_run(out_dir, cfg, cache_dir, device)
+    if rank == 0: _finish_run(out_dir, cfg, cache_dir, device, fast)
     return TrainedRun(out_dir, cfg, pd.DataFrame(s['history']))
 
 # %% ../nbs/05_train.ipynb #d16a7eb9
@@ -356,7 +372,7 @@ def write_run(run_dir, card: dict, predictions: pd.DataFrame) -> Path:
         tmp = run_dir / f'.{name}.part'; write(tmp); os.replace(tmp, run_dir / name)
     return run_dir
 
-def _finish_run(out_dir: Path, cfg: TrainConfig, cache_dir, device):
+def _finish_run(out_dir: Path, cfg: TrainConfig, cache_dir, device, fast: bool = False):
     "After training: refuse a run without a model; score the best model once on the test split and write the run's card and predictions."
     best = out_dir / 'best.pt'
     if not best.exists(): raise RuntimeError(f'Training in {out_dir} ended without a model: no epoch had a defined validation AUC (epochs={cfg.epochs}; '
@@ -367,7 +383,7 @@ def _finish_run(out_dir: Path, cfg: TrainConfig, cache_dir, device):
     try: test = CachedImages(cache_dir, 'test', cfg.findings)
     except ValueError as e: print(f'No test predictions for {out_dir}: {e}'); return
     out = predict(model, test, logits=True)
-    write_run(out_dir, model_card(cfg, count_parameters(model), cache=str(Path(cache_dir).resolve())), prediction_table(test.table, out.pop('y'), out, cfg.findings, 'test'))
+    write_run(out_dir, model_card(cfg, count_parameters(model), cache=str(Path(cache_dir).resolve()), precision='bf16 autocast' if fast else 'float32', selected=cfg.select), prediction_table(test.table, out.pop('y'), out, cfg.findings, 'test'))
 
 # %% ../nbs/05_train.ipynb #2b10699e
 def read_run(run_dir) -> tuple:
@@ -384,12 +400,13 @@ def run_name(model: str, variant: str, sizes: str, output: str = 'fused', size: 
 
 # %% ../nbs/05_train.ipynb #945627f3
 def read_store(root, split: str | None = None) -> pd.DataFrame:
-    "Every run under `root` in one long table: the predictions of each, with its card's model, variant, arch, sizes ('32/64') and their max_size, seed and params, and a display `name`."
+    "Every run under `root` in one long table: the predictions of each, with its card's model, variant, arch, sizes ('32/64') and their max_size, seed and params, and a display `name`. A single-size run's per-size output repeats its fused one: only the fused rows are kept, so a name has one row per case and finding."
     root = Path(root); parts = []
     runs = [(p, *read_run(p.parent)) for p in root.rglob('run.json')]
     kinds = {'single': 0, 'ensemble': 1, 'SSBN': 2}                             # the paper's order: single sizes, ensemble, SSBN
     for card_path, card, t in sorted(runs, key=lambda r: (kinds.get(r[1]['model'], 3), r[1]['sizes'], r[1]['variant'], r[1]['seed'], str(r[0]))):
         if split is not None: t = t[t.split == split]
+        if len(card['sizes']) == 1: t = t[t.output == 'fused']
         t.insert(0, 'run', card_path.parent.relative_to(root).as_posix())
         for k in ('model', 'variant', 'arch', 'seed', 'params'): t[k] = card[k]
         t['sizes'], t['max_size'] = '/'.join(map(str, card['sizes'])), max(card['sizes'])

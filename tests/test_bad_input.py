@@ -13,7 +13,7 @@ from conftest import write_grid
 from ssbn_course.data import ImageReadError, load_table, prepare, read_image
 from ssbn_course.external import bootstrap_aucs
 from ssbn_course.layouts import _write_dicom, write_phantom_dataset
-from ssbn_course.metrics import paired_bootstrap
+from ssbn_course.experiments import paired_bootstrap
 from ssbn_course.models import build_encoder, build_model
 from ssbn_course.ssbn import convert_to_ssbn
 from ssbn_course.train import CheckpointError, load_checkpoint, save_checkpoint

@@ -47,11 +47,11 @@ def test_08_evaluate_full(full):
 
 
 def test_09_resolution_full_per_label(full):
-    d = run(full, '09_resolution', data_dir=str(full['data']), per_label=True, findings=['Edema', 'Consolidation'], epochs=1, batch_size=4, accumulate=2, max_steps=1,
+    d = run(full, '09_resolution', data_dir=str(full['data']), per_label=True, findings=['Edema'], epochs=1, batch_size=4, accumulate=2, max_steps=1,
             weights_path=str(full['weights']), n_boot=20)
     aucs = pd.read_csv(d / 'sweep_aucs.csv')
     assert sorted(aucs['size'].unique()) == [32, 64, 128, 224, 256, 320, 448, 512, 600] and set(aucs.arch) == {'resnet34', 'densenet121'}
-    assert set(aucs.finding) == {'Edema', 'Consolidation'}
+    assert set(aucs.finding) == {'Edema'}      # one per-label finding: 18 fits (9 sizes x 2 architectures) keep CI under its 25 minutes
 
 
 def test_10_external_full(full):

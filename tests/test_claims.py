@@ -1,0 +1,84 @@
+"""Chapter 6's analysis on fixed, small result sets written to disk as `fit` writes them (run.json + predictions.csv.gz):
+`read_store` reads them, `headline_comparisons` compares, and every generated sentence is checked against its numbers.
+A sentence that claims a direction its interval does not show, or quotes a number that is not the one computed, fails.
+The result sets are generated (hypothesis), from clearly better to clearly worse, so each kind of sentence is met."""
+import re
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings, strategies as st
+from ssbn_course.experiments import compare, difference_sentence, headline_comparisons
+from ssbn_course.train import prediction_table, read_store, write_run
+
+FINDINGS = ['Nodule', 'Effusion', 'Cardiomegaly']
+
+
+def write_result_set(root, ssbn_signal: float, n_patients: int = 300, seeds=(0, 1), data_seed: int = 0):
+    "Three single sizes, their ensemble and an SSBN model whose scores carry `ssbn_signal` x the label (the others 1.0, 0.9, 0.8)."
+    rng = np.random.default_rng(data_seed)
+    cases = pd.DataFrame(dict(image_id=[f'{p:05d}_000.png' for p in range(n_patients)], patient=[str(p) for p in range(n_patients)]))
+    y = (rng.random((n_patients, len(FINDINGS))) < .25).astype(float)
+    y[rng.random(y.shape) < .05] = np.nan                                        # a few unknown labels, as CheXpert has
+    runs = [('single', [32], .8), ('single', [64], .9), ('single', [128], 1.), ('ensemble', [32, 64, 128], 1.05), ('SSBN', [32, 64, 128], ssbn_signal)]
+    for seed in seeds:
+        for model, sizes, signal in runs:
+            z = np.nan_to_num(y) * signal + rng.normal(0, 1, y.shape)
+            outputs = {'fused': z, **({s: z + rng.normal(0, .3, y.shape) for s in sizes} if model == 'SSBN' else {})}
+            card = dict(model=model, variant='mean', arch='densenet-tiny', sizes=sizes, seed=seed, findings=FINDINGS, params=1000)
+            write_run(root / f'seed{seed}' / f"{model}-{'-'.join(map(str, sizes))}", card, prediction_table(cases, y, outputs, FINDINGS, 'test'))
+    return read_store(root, 'test')
+
+
+def claimed(sentence: str) -> str:
+    "What a sentence claims: 'higher', 'lower' or 'none'."
+    kinds = [k for k, pat in (('higher', 'scores higher than'), ('lower', 'scores lower than'), ('none', 'No difference between')) if pat in sentence]
+    assert len(kinds) == 1, f'the sentence makes {len(kinds)} claims: {sentence}'
+    return kinds[0]
+
+
+def check_sentence(r: dict, sentence: str):
+    "The sentence's claim follows from the interval, and every number it quotes is the computed one."
+    shown = 'higher' if r['ci_low'] > 0 else 'lower' if r['ci_high'] < 0 else 'none'
+    assert claimed(sentence) == shown, f"{sentence!r} but the interval is [{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
+    m = re.search(r'mean AUC ([\d.]+) vs ([\d.]+), difference ([+-][\d.]+) \(95 % CI ([+-][\d.]+) to ([+-][\d.]+); (\d+) test patients', sentence)
+    assert m, sentence
+    quoted = [float(v) for v in m.groups()]
+    computed = [r['mean_auc1'], r['mean_auc2'], r['diff'], r['ci_low'], r['ci_high'], r['n_patients']]
+    np.testing.assert_allclose(quoted, computed, atol=5e-4, err_msg=sentence)
+    assert ('sized for' in sentence) == (r['half_width'] > .02), sentence
+    if shown == 'none': assert f"{r['mdd']:.3f}" in sentence, sentence
+
+
+def test_a_clearly_better_ssbn_is_said_to_be_better_and_its_numbers_are_quoted(tmp_path):
+    store = write_result_set(tmp_path, ssbn_signal=2.5)
+    claims = headline_comparisons(store, n_boot=300)
+    assert list(zip(claims.a, claims.b)) == [('SSBN', 'single 128'), ('SSBN', 'ensemble'), ('ensemble', 'single 128')]
+    assert claimed(claims.sentence[0]) == 'higher' and claimed(claims.sentence[1]) == 'higher'
+    for r, s in zip(claims.to_dict('records'), claims.sentence): check_sentence(r, s)
+
+
+def test_a_clearly_worse_ssbn_is_said_to_be_worse(tmp_path):
+    claims = headline_comparisons(write_result_set(tmp_path, ssbn_signal=.2), n_boot=300)
+    assert claimed(claims.sentence[0]) == 'lower'
+    for r, s in zip(claims.to_dict('records'), claims.sentence): check_sentence(r, s)
+
+
+def test_a_model_against_itself_shows_no_difference(tmp_path):
+    store = write_result_set(tmp_path, ssbn_signal=1.)
+    r = compare(store, 'SSBN', 'SSBN', n_boot=100)
+    assert (r['diff'], r['ci_low'], r['ci_high']) == (0., 0., 0.)
+    assert claimed(difference_sentence(r)) == 'none'
+
+
+def test_a_result_set_without_ssbn_is_named(tmp_path):
+    store = write_result_set(tmp_path, ssbn_signal=1.)
+    try: headline_comparisons(store[store.model != 'SSBN'], n_boot=10)
+    except ValueError as e: assert 'SSBN' in str(e)
+    else: raise AssertionError('no error for a store without SSBN')
+
+
+@settings(max_examples=20, deadline=None)
+@given(signal=st.floats(.3, 2.), n_patients=st.integers(60, 400), data_seed=st.integers(0, 10_000))
+def test_no_generated_sentence_contradicts_its_numbers(tmp_path_factory, signal, n_patients, data_seed):
+    store = write_result_set(tmp_path_factory.mktemp('claims'), signal, n_patients, data_seed=data_seed)
+    claims = headline_comparisons(store, n_boot=200)
+    for r, s in zip(claims.to_dict('records'), claims.sentence): check_sentence(r, s)

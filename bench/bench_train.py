@@ -1,10 +1,11 @@
 """Training throughput (issue: training chapter): images/s of a full training step (fwd+bwd+AdamW) per size, for the
-single-size baseline and the SSBN model over all sizes, on this machine. On a GPU also bf16+channels_last vs fp32.
+single-size baseline and the SSBN model over all sizes, on this machine. Where `fit` uses them (a GPU, or a CPU with native
+bf16: `train.fast_math`), also bf16 autocast + channels_last against fp32, measured interleaved (median of 3 alternations).
 Usage: python bench/bench_train.py [--arch densenet-tiny] [--sizes 32 64 128] [--batch 32]"""
 import argparse, os, time
 import torch
 from ssbn_course.models import build_model
-from ssbn_course.train import multi_size_loss
+from ssbn_course.train import cpu_has_bf16, multi_size_loss
 
 
 def rate(arch, sizes, batch, device, amp=False, steps=3):
@@ -12,7 +13,9 @@ def rate(arch, sizes, batch, device, amp=False, steps=3):
     m = build_model(arch, 7, sizes).to(device)
     if amp: m = m.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(m.parameters())
-    x = torch.rand(batch, 1, max(sizes), max(sizes), device=device); y = torch.rand(batch, 7, device=device).round()
+    x = torch.rand(batch, 1, max(sizes), max(sizes), device=device)
+    if amp: x = x.contiguous(memory_format=torch.channels_last)
+    y = torch.rand(batch, 7, device=device).round()
     for i in range(steps + 1):
         if i == 1:
             if device.type == 'cuda': torch.cuda.synchronize()
@@ -31,7 +34,10 @@ if __name__ == '__main__':
     print(f"{torch.cuda.get_device_name() if dev.type == 'cuda' else f'{os.cpu_count()}-core CPU'}, {args.arch}, batch {args.batch}")
     for s in args.sizes: print(f'  single size {s}: {rate(args.arch, (s,), args.batch, dev):.1f} img/s')
     print(f'  SSBN {args.sizes}: {rate(args.arch, tuple(args.sizes), args.batch, dev):.1f} img/s (each image at every size)')
-    if dev.type == 'cuda':
-        for s in args.sizes:
-            f, b = rate(args.arch, (s,), args.batch, dev), rate(args.arch, (s,), args.batch, dev, amp=True)
-            print(f'  {s}px: fp32 {f:.1f} img/s, bf16+channels_last {b:.1f} img/s, speed-up {b / f:.2f}x')
+    if dev.type == 'cuda' or cpu_has_bf16():
+        import statistics
+        for sizes in [(s,) for s in args.sizes] + [tuple(args.sizes)]:
+            f, b = zip(*[(rate(args.arch, sizes, args.batch, dev), rate(args.arch, sizes, args.batch, dev, amp=True)) for _ in range(3)])
+            f, b = statistics.median(f), statistics.median(b)
+            print(f"  {'/'.join(map(str, sizes))} px: fp32 {f:.1f} img/s, bf16+channels_last {b:.1f} img/s, speed-up {b / f:.2f}x")
+    else: print('  bf16 + channels_last: not measured (no GPU, and this CPU has no native bf16, so `fit` trains in float32)')

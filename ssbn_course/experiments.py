@@ -44,7 +44,7 @@ def ensure_cache(cfg: dict, out_dir, data_dir=None, cache_dir=None, max_size: in
                                   n_test_patients=cfg.get('n_test_patients'), prevalence=cfg.get('prevalence'))
         dataset = 'nih'
     else: dataset = 'nih' if cfg['dataset'] == 'phantoms' else cfg['dataset']
-    cache = Path(out_dir) / f'cache-{dataset}-{max_size}'
+    cache = Path(out_dir) / (f'cache-{Path(data_dir).name}-{max_size}' if cfg['dataset'] == 'phantoms' and Path(data_dir).name.startswith('phantoms-') else f'cache-{dataset}-{max_size}')
     prepare(dataset, data_dir, cache, max_size=max_size, workers=2)
     return cache
 

@@ -110,7 +110,7 @@ class TrainConfig:
     sizes: tuple = (64,)
     fusion: str = 'mean'
     share_stats: bool = False
-    findings: list | None = None
+    findings: list | None = None      # None: every finding with positive and negative images in the training split
     epochs: int = 4
     batch_size: int = 32
     lr: float = 2e-3
@@ -295,6 +295,8 @@ def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, 
     if cached and max(cfg.sizes) > cached:
         raise ValueError(f'sizes {list(cfg.sizes)} need images of {max(cfg.sizes)} px, but {cache_dir} caches them at {cached} px: prepare a cache with --max-size {max(cfg.sizes)}, or use smaller sizes.')
     train_ds = CachedImages(cache_dir, 'train', cfg.findings)
+    both = lambda ds: [f for j, f in enumerate(ds.findings) if (ds.labels[:, j] == 1).any() and (ds.labels[:, j] == 0).any()]
+    if cfg.findings is None: train_ds = CachedImages(cache_dir, 'train', both(train_ds))   # by default, every finding the training split can teach
     cfg = dataclasses.replace(cfg, sizes=tuple(int(s) for s in cfg.sizes), findings=list(train_ds.findings))   # the caller's config is left as it was
     y = train_ds.labels
     one_class = {f: (int((y[:, j] == 1).sum()), int((y[:, j] == 0).sum())) for j, f in enumerate(cfg.findings) if not ((y[:, j] == 1).any() and (y[:, j] == 0).any())}

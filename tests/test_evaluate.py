@@ -37,7 +37,7 @@ def test_best_size_needs_two_sizes_and_reports_undefined_findings():
     with pytest.raises(ValueError, match='at least two sizes'):
         best_size(y, {32: rng.random(y.shape)}, ['a', 'b'], np.arange(20))
     t = best_size(y, {32: rng.random(y.shape), 64: rng.random(y.shape)}, ['a', 'b'], np.arange(20), n_boot=20)
-    assert 'class is missing' in t.loc['b', 'note'] and t.loc['a', 'best_size'] in (32, 64)
+    assert 'class is missing' in t.loc['b', 'verdict'] and t.loc['a', 'best_size'] in (32, 64)
 
 
 def test_resolution_ratio_refuses_sizes_not_in_the_sweep():

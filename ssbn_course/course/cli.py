@@ -4,7 +4,7 @@
 
 # %% ../../nbs/94_cli.ipynb #150968a2
 from __future__ import annotations
-import argparse, os, sys
+import argparse, json, os, shutil, sys
 from pathlib import Path
 from .runner import course_dir, run_course
 
@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument('--only', nargs='*', help='build only the pages whose names contain one of these (and the index)')
     m = sub.add_parser('readme', help='write README.md from nbs/index.ipynb')
     m.add_argument('--check', action='store_true', help='only say whether README.md is up to date (exit 1 if not)')
+    m.add_argument('--measured', default=None, metavar='RUN', help="first copy RUN/measured.json (written by `ssbn-course run`) to docs/measured/<profile>.json, so the README shows that run's timing")
     return p
 
 def main(argv=None):
@@ -101,6 +102,11 @@ def main(argv=None):
                 ok = path.exists() and path.read_text() == readme_text()
                 print('README.md is up to date with nbs/index.ipynb.' if ok else 'README.md differs from nbs/index.ipynb: run `ssbn-course readme`.')
                 return 0 if ok else 1
+            if a.measured:
+                src = Path(a.measured) / 'measured.json'
+                if not src.is_file(): print(f'error: {src} not found: pass the folder of a finished `ssbn-course run`.', file=sys.stderr); return 2
+                m = json.loads(src.read_text()); dst = course_dir() / 'docs' / 'measured' / f"{m['profile']}.json"
+                dst.parent.mkdir(parents=True, exist_ok=True); shutil.copyfile(src, dst); print(f'{dst} copied from {src}.')
             print(f'{write_readme()} written from nbs/index.ipynb.'); return 0
         if a.cmd == 'batch':
             from ssbn_course.course.batch import run_batch

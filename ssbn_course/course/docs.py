@@ -13,7 +13,7 @@ import nbformat
 __all__ = ['COLAB_BADGE', 'WIDGET_NOTE', 'PLOTLY_MIME', 'WIDGET_MIME', 'SITE_CSS', 'SEARCH_JS', 'COLAB_BADGE_SVG', 'CURRENT',
            'README_NOTE', 'site_pages', 'notebook_title', 'markdown_html', 'markdown_sections', 'signature_text',
            'doc_card', 'module_chapters', 'static_output', 'prepare_notebook', 'api_reference', 'build_site',
-           'execute_pages', 'readme_text', 'write_readme']
+           'execute_pages', 'measured_section', 'readme_text', 'write_readme']
 
 # %% ../../nbs/93_docs.ipynb #000a6374
 def site_pages(nbs=None) -> list:
@@ -424,8 +424,21 @@ def execute_pages(run_dir, profile: str = 'quick', nbs=None, only=None):
 # %% ../../nbs/93_docs.ipynb #27c0ad9e
 README_NOTE = '<!-- Generated from nbs/index.ipynb by `ssbn-course readme`: edit the notebook, then run that command. -->'
 
+def measured_section(folder) -> str:
+    "Markdown tables of the `measured.json` records in `folder` (written by `ssbn-course run`, copied by `readme --measured`): machine, total and per-chapter wall time."
+    parts = []
+    for f in sorted(Path(folder).glob('*.json')):
+        m = json.loads(f.read_text()); mc = m['machine']
+        rows = '\n'.join(f"| {c['notebook']} | {c['status']} | {c['seconds']:.0f} |" for c in m['chapters'])
+        parts.append(f"### `ssbn-course run --profile {m['profile']}`, as the run recorded it\n\n"
+                     f"{m['finished']}, commit {mc.get('commit') or '?'}, on {mc['cores']} cores of {mc['cpu']}"
+                     f"{', GPU ' + mc['gpu'] if mc.get('gpu') else ', no GPU'}, torch {mc['torch']}: **{m['seconds'] / 60:.1f} min** for the chapters "
+                     f"(install not included). Generated from `docs/measured/{f.name}`.\n\n"
+                     f"| chapter | status | seconds |\n|---|---|---|\n{rows}")
+    return '\n\n'.join(parts)
+
 def readme_text(nbs=None) -> str:
-    "README.md as generated from `nbs/index.ipynb`: its markdown cells, with links made relative to the repository root."
+    "README.md as generated from `nbs/index.ipynb`: its markdown cells, with links made relative to the repository root; after '## Measured', the runs recorded in `docs/measured/`."
     from ssbn_course.course.runner import course_dir
     nbs = Path(nbs) if nbs else course_dir() / 'nbs'
     cells = nbformat.read(nbs / 'index.ipynb', as_version=4).cells
@@ -434,7 +447,8 @@ def readme_text(nbs=None) -> str:
         if c.cell_type != 'markdown': continue
         text = re.sub(r'\]\((\.\./)', '](', c.source)                              # ../x from nbs/ is x from the root
         parts.append(re.sub(r'\]\(([\w-]+\.ipynb)', rf']({nbs.name}/\1', text))   # a chapter is nbs/<chapter> from the root
-    return '\n\n'.join(p.strip() for p in parts) + '\n'
+        if c.source.startswith('## Measured') and (nbs.parent / 'docs' / 'measured').is_dir(): parts.append(measured_section(nbs.parent / 'docs' / 'measured'))
+    return '\n\n'.join(p.strip() for p in parts if p.strip()) + '\n'
 
 def write_readme(path=None, nbs=None) -> Path:
     "Write `readme_text` to README.md at the repository root (or `path`)."

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 # %% auto #0
-__all__ = ['course_dir', 'chapters', 'notebook_parameters', 'run_notebook', 'run_course']
+__all__ = ['course_dir', 'chapters', 'notebook_parameters', 'run_notebook', 'machine', 'run_course']
 
 # %% ../../nbs/90_runner.ipynb #dc66fe5a
 def course_dir() -> Path:
@@ -65,6 +65,15 @@ def _headline(results: dict, width: int = 100) -> str:
     s = ', '.join(f'{k}={fmt(v)}' for k, v in results.items())
     return s if len(s) <= width else s[:width - 1] + '…'
 
+def machine() -> dict:
+    "What a measurement ran on: CPU model and cores, GPU (if any), torch version, and the commit of the course."
+    import platform, subprocess, torch
+    try: cpu = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except Exception: cpu = platform.processor() or platform.machine()
+    try: commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=course_dir(), capture_output=True, text=True, timeout=10).stdout.strip() or None
+    except Exception: commit = None
+    return dict(cpu=cpu, cores=os.cpu_count(), gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, torch=torch.__version__, commit=commit)
+
 def run_course(profile: str = 'quick', out='runs', data_dir=None, nbs=None, only=None, run_dir=None, notebooks=None) -> pd.DataFrame:
     "Execute every chapter (or the given `notebooks`) with papermill into a dated run folder under `out` (or `run_dir`); return (and print) the summary table."
     from ssbn_course.core import dated_run_dir
@@ -82,6 +91,8 @@ def run_course(profile: str = 'quick', out='runs', data_dir=None, nbs=None, only
         rows.append(r)
     table = pd.DataFrame(rows)
     table.to_csv(run / 'summary.csv', index=False)
+    (run / 'measured.json').write_text(json.dumps(dict(profile=profile, finished=time.strftime('%Y-%m-%d %H:%M'), seconds=round(float(table.seconds.sum()), 1),
+        machine=machine(), chapters=[dict(notebook=r.notebook, status=r.status, seconds=r.seconds, results=r.results) for r in table.itertuples()]), indent=1, default=str))
     w = max(map(len, table.notebook), default=8)
     print(f"\n{'notebook':<{w}}  status  seconds  headline results")
     for r in table.itertuples(): print(f'{r.notebook:<{w}}  {r.status:<6}  {r.seconds:>7.1f}  {_headline(r.results)}')

@@ -51,7 +51,7 @@ def run_notebook(path, out_nb, parameters: dict | None = None, kernel: str = 'py
     os.environ['PATH'] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get('PATH', '')   # the kernel runs this Python
     t0, res = time.perf_counter(), dict(notebook=Path(path).name, output=str(out_nb), status='ok', cell=None, error=None)
     try: pm.execute_notebook(str(path), str(out_nb), parameters=params, kernel_name=kernel, cwd=str(cwd) if cwd else None, progress_bar=False, log_output=log_output,
-                           kernel_manager_class=_logging_kernel_manager(Path(out_nb).with_suffix('.kernel.log')))
+                           kernel_manager_class=_logging_kernel_manager(Path(out_nb).resolve().with_suffix('.kernel.log')))   # absolute: papermill runs inside `cwd`
     except pm.PapermillExecutionError as e:   # report the cell's index in the source notebook, not counting papermill's injected cell
         res.update(status='failed', cell=e.cell_index - (1 if params and e.cell_index > _parameters_cell(path) else 0), error=f'{e.ename}: {e.evalue}')
     except Exception as e: res.update(status='failed', error=f'{type(e).__name__}: {e}')

@@ -14,7 +14,7 @@ from .train import PREDICTION_COLUMNS, auc_midrank, fit, known_cases, mean_auc, 
 
 # %% auto #0
 __all__ = ['PHANTOM_KEYS', 'RUN_COLUMNS', 'learnable_findings', 'phantom_dir', 'ensure_cache', 'write_ensemble', 'run_comparison',
-           'auc_results', 'paper_table', 'patient_resamples', 'resample_weights', 'weighted_auc', 'paired_bootstrap',
+           'auc_results', 'paper_table', 'resample_weights', 'patient_resamples', 'weighted_auc', 'paired_bootstrap',
            'prediction_arrays', 'compare', 'difference_sentence', 'headline_comparisons']
 
 # %% ../nbs/06_experiments.ipynb #e470da61
@@ -44,7 +44,7 @@ def ensure_cache(cfg: dict, out_dir, data_dir=None, cache_dir=None, max_size: in
                                   n_test_patients=cfg.get('n_test_patients'), prevalence=cfg.get('prevalence'))
         dataset = 'nih'
     else: dataset = 'nih' if cfg['dataset'] == 'phantoms' else cfg['dataset']
-    cache = Path(out_dir) / (f'cache-{Path(data_dir).name}-{max_size}' if cfg['dataset'] == 'phantoms' and Path(data_dir).name.startswith('phantoms-') else f'cache-{dataset}-{max_size}')
+    cache = Path(out_dir) / f'cache-{Path(data_dir).resolve().name}-{max_size}'     # named after its source: other data never meets an old cache
     prepare(dataset, data_dir, cache, max_size=max_size, workers=2)
     return cache
 
@@ -98,21 +98,18 @@ def paper_table(results: pd.DataFrame) -> pd.DataFrame:
     return t
 
 # %% ../nbs/06_experiments.ipynb #f9ef9cd5
-def patient_resamples(patients, n_boot: int, seed: int = 0, progress: bool = False):
-    "Yield `n_boot` bootstrap resamples of case indices that draw whole patients with replacement (a patient's cases stay together)."
-    from tqdm.auto import tqdm
-    uniq, inv = np.unique(np.asarray(patients), return_inverse=True)
-    order = np.argsort(inv, kind='stable'); starts = np.searchsorted(inv[order], np.arange(len(uniq) + 1))
-    rng = np.random.default_rng(seed)
-    for _ in tqdm(range(n_boot), desc='bootstrap', disable=not progress):
-        yield np.concatenate([order[starts[g]:starts[g + 1]] for g in rng.integers(0, len(uniq), len(uniq))])
-
 def resample_weights(patients, n_boot: int, seed: int = 0) -> np.ndarray:
-    "The same resamples as `patient_resamples(patients, n_boot, seed)`, as an (n_boot x cases) matrix of how often each case was drawn."
+    "`n_boot` bootstrap resamples that draw whole patients with replacement, as an (n_boot x cases) matrix of how often each case was drawn."
     uniq, inv = np.unique(np.asarray(patients), return_inverse=True)
     draws = np.random.default_rng(seed).integers(0, len(uniq), (n_boot, len(uniq)))
     counts = np.stack([np.bincount(d, minlength=len(uniq)) for d in draws])      # resamples x patients
     return counts[:, inv].astype(float)
+
+def patient_resamples(patients, n_boot: int, seed: int = 0, progress: bool = False):
+    "The resamples of `resample_weights` as arrays of case indices (a case drawn k times appears k times), for code that indexes its data."
+    from tqdm.auto import tqdm
+    for w in tqdm(resample_weights(patients, n_boot, seed), desc='bootstrap', disable=not progress):
+        yield np.repeat(np.arange(len(w)), w.astype(int))
 
 def weighted_auc(y, score, w) -> np.ndarray:
     "AUC of `score` against 0/1 labels `y` under each row of case weights `w` (resamples x cases), ties counted half; NaN where a class has no weight."

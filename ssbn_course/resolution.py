@@ -11,7 +11,7 @@ from .core import PROFILES
 from .experiments import auc_results, learnable_findings
 from .experiments import resample_weights, weighted_auc
 import json
-from .train import fit, load_checkpoint, per_finding_auc, read_run, read_store, train_config, write_run
+from .train import fit, per_finding_auc, read_run, read_store, train_config, write_run
 
 # %% auto #0
 __all__ = ['SWEEP', 'PAPER_RATIOS', 'trained_elsewhere', 'train_sweep', 'sweep_table', 'resolution_ratio', 'best_size',
@@ -30,10 +30,9 @@ def trained_elsewhere(reuse_from, cache_dir, config) -> Path | None:
     if not reuse_from or not Path(reuse_from).is_dir(): return None
     want = config.identity()
     for card in sorted(Path(reuse_from).rglob('run.json')):
-        d = card.parent
-        try: c = json.loads(card.read_text()); ck = load_checkpoint(d / 'best.pt')
-        except Exception: continue
-        if ck.get('identity') == want and c.get('cache') and _source(c['cache']) == _source(cache_dir): return d
+        try: c = json.loads(card.read_text())
+        except ValueError: continue
+        if c.get('identity') == want and c.get('cache') and _source(c['cache']) == _source(cache_dir): return card.parent
     return None
 
 def train_sweep(cache_dir, out_dir, cfg: dict, archs, sizes, per_label: bool = False, progress: bool = True, findings=None, reuse_from=None) -> pd.DataFrame:

@@ -295,11 +295,11 @@ def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, 
     if cached and max(cfg.sizes) > cached:
         raise ValueError(f'sizes {list(cfg.sizes)} need images of {max(cfg.sizes)} px, but {cache_dir} caches them at {cached} px: prepare a cache with --max-size {max(cfg.sizes)}, or use smaller sizes.')
     train_ds = CachedImages(cache_dir, 'train', cfg.findings)
-    both = lambda ds: [f for j, f in enumerate(ds.findings) if (ds.labels[:, j] == 1).any() and (ds.labels[:, j] == 0).any()]
-    if cfg.findings is None: train_ds = CachedImages(cache_dir, 'train', both(train_ds))   # by default, every finding the training split can teach
-    cfg = dataclasses.replace(cfg, sizes=tuple(int(s) for s in cfg.sizes), findings=list(train_ds.findings))   # the caller's config is left as it was
     y = train_ds.labels
-    one_class = {f: (int((y[:, j] == 1).sum()), int((y[:, j] == 0).sum())) for j, f in enumerate(cfg.findings) if not ((y[:, j] == 1).any() and (y[:, j] == 0).any())}
+    one_class = {f: (int((y[:, j] == 1).sum()), int((y[:, j] == 0).sum())) for j, f in enumerate(train_ds.findings) if not ((y[:, j] == 1).any() and (y[:, j] == 0).any())}
+    if one_class and cfg.findings is None and len(one_class) < len(train_ds.findings):   # by default, every finding the training split can teach
+        train_ds, one_class = CachedImages(cache_dir, 'train', [f for f in train_ds.findings if f not in one_class]), {}
+    cfg = dataclasses.replace(cfg, sizes=tuple(int(s) for s in cfg.sizes), findings=list(train_ds.findings))   # the caller's config is left as it was
     if one_class: raise ValueError('Cannot learn ' + ', '.join(f'{f!r} ({m} positive, {n} negative training images)' for f, (m, n) in one_class.items())
                                    + f' from the train split of {cache_dir}: a finding needs both. Leave it out (`experiments.learnable_findings` lists those that have both).')
     val_ds = CachedImages(cache_dir, 'val', cfg.findings)
@@ -353,7 +353,7 @@ def model_card(cfg: TrainConfig, params: int, **extra) -> dict:
     "What `run.json` says a run is: kind of model ('single' or 'SSBN'), variant, architecture, sizes, seed, findings, parameters."
     variant = cfg.fusion + (', shared statistics' if cfg.share_stats else '')
     return dict(model='single' if len(cfg.sizes) == 1 else 'SSBN', variant=variant, arch=cfg.arch, sizes=[int(s) for s in cfg.sizes],
-                seed=int(cfg.seed), findings=list(cfg.findings), params=int(params), checkpoint='best.pt', **extra)
+                seed=int(cfg.seed), findings=list(cfg.findings), params=int(params), checkpoint='best.pt', identity=cfg.identity(), **extra)
 
 def prediction_table(table: pd.DataFrame, y, outputs: dict, findings, split: str) -> pd.DataFrame:
     "The long table of one model's logits on the cases of `table` (labels `y`): a row per (case, finding, output); `outputs` maps 'fused' or a size to logits."

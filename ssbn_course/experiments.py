@@ -14,8 +14,8 @@ from .train import PREDICTION_COLUMNS, auc_midrank, fit, known_cases, mean_auc, 
 
 # %% auto #0
 __all__ = ['PHANTOM_KEYS', 'RUN_COLUMNS', 'learnable_findings', 'phantom_dir', 'ensure_cache', 'write_ensemble', 'run_comparison',
-           'auc_results', 'paper_table', 'resample_weights', 'patient_resamples', 'weighted_auc', 'paired_bootstrap',
-           'prediction_arrays', 'compare', 'difference_sentence', 'headline_comparisons']
+           'auc_results', 'paper_table', 'resample_weights', 'patient_resamples', 'weighted_auc', 'resampled_aucs',
+           'paired_bootstrap', 'prediction_arrays', 'compare', 'difference_sentence', 'headline_comparisons']
 
 # %% ../nbs/06_experiments.ipynb #e470da61
 def learnable_findings(cache_dir) -> list:
@@ -133,6 +133,17 @@ def _as_seeds(y, *ps) -> tuple:
     if len({p.shape[0] for p in ps}) > 1: raise ValueError(f'The models have {[p.shape[0] for p in ps]} seeds: a paired comparison needs the same seeds.')
     return y, ps
 
+def resampled_aucs(y, p, w) -> np.ndarray:
+    "Per-finding AUCs of `p` (seeds x cases x findings), averaged over seeds, under each row of case weights `w` (resamples x cases): resamples x findings, NaN where a finding lacks a class."
+    y, p, w = np.asarray(y, float), np.asarray(p, float), np.atleast_2d(w)
+    out = np.full((len(w), y.shape[1]), np.nan)
+    for j in range(y.shape[1]):
+        k = ~np.isnan(y[:, j])
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', RuntimeWarning)
+            out[:, j] = np.mean([weighted_auc(y[k, j], s[k, j], w[:, k]) for s in p], axis=0)
+    return out
+
 def paired_bootstrap(y, p1, p2, patients, n_boot: int = 1000, seed: int = 0, alpha: float = .05, progress: bool = False) -> dict:
     """Mean-AUC difference (model 1 − model 2) over findings, with a percentile CI from resampling patients, its standard error,
     half-width and minimal detectable difference (80 % power). `p1`, `p2`: cases x findings, or seeds x cases x findings
@@ -147,14 +158,12 @@ def paired_bootstrap(y, p1, p2, patients, n_boot: int = 1000, seed: int = 0, alp
     usable = [j for j in range(y.shape[1]) if np.nansum(y[:, j] == 1) and np.nansum(y[:, j] == 0)]
     if not usable: raise ValueError('No finding has both positive and negative cases: nothing to compare.')
     W = resample_weights(patients, n_boot, seed)
-    def mean_over_seeds(p, j, w):
-        k = ~np.isnan(y[:, j])
-        return np.mean([weighted_auc(y[k, j], s[k, j], w[:, k]) for s in p], axis=0)
+    y, p1, p2 = y[:, usable], p1[..., usable], p2[..., usable]
     one = np.ones((1, len(y)))
-    a1, a2 = (np.array([mean_over_seeds(p, j, one)[0] for j in usable]) for p in (p1, p2))
+    a1, a2 = resampled_aucs(y, p1, one)[0], resampled_aucs(y, p2, one)[0]
     D = np.full((n_boot, len(usable)), np.nan)
     for c in tqdm(range(0, n_boot, 250), desc='bootstrap', disable=not progress):      # 250 resamples at a time bound the memory
-        for i, j in enumerate(usable): D[c:c + 250, i] = mean_over_seeds(p1, j, W[c:c + 250]) - mean_over_seeds(p2, j, W[c:c + 250])
+        D[c:c + 250] = resampled_aucs(y, p1, W[c:c + 250]) - resampled_aucs(y, p2, W[c:c + 250])
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', RuntimeWarning)
         diffs = np.nanmean(D, 1)

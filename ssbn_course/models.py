@@ -4,14 +4,14 @@
 
 # %% ../nbs/04_models.ipynb #925aef05
 from __future__ import annotations
-import re, warnings
+import math, re, warnings
 from pathlib import Path
 import pandas as pd
 import torch, torchvision
 from torch import nn
 import torch.nn.functional as F
 from .core import resize, sizes_of
-from .ssbn import convert_to_ssbn, set_active_size
+from .ssbn import convert_to_ssbn, use_size
 
 # %% auto #0
 __all__ = ['ARCHS', 'IMAGENET', 'FUSIONS', 'build_encoder', 'load_backbone_weights', 'MultiSizeNet', 'SizeEnsemble',
@@ -100,18 +100,26 @@ class MultiSizeNet(nn.Module):
 
     def forward(self, x, sizes=None) -> dict:
         "{'fused': logits, 'per_size': {size: logits}} over `sizes` (default: all the model's sizes)."
-        xs = self.inputs(x, sizes)
-        feats = {s: self.encoder(_three_channels(v)) for s, v in xs.items()}
-        if self.fusion == 'concat':
-            k, nf = len(self.sizes), next(iter(feats.values())).shape[1]
-            W = self.head.weight.view(self.num_classes, k, nf)
-            per = {s: k * F.linear(f, W[:, self.sizes.index(s)]) + self.head.bias for s, f in feats.items()}
-        else: per = {s: self.head(f) for s, f in feats.items()}
-        if self.fusion == 'learned':
-            w = torch.softmax(self.size_logits[[self.sizes.index(s) for s in per]], 0)
-            fused = sum(w[i] * z for i, z in enumerate(per.values()))
-        else: fused = torch.stack(list(per.values())).mean(0)
-        return {'fused': fused, 'per_size': per}
+        per = {s: self._head(self.encoder(_three_channels(v)), s) for s, v in self.inputs(x, sizes).items()}
+        return {'fused': self.fuse(per), 'per_size': per}
+
+    def _head(self, f, size: int):
+        "Logits of pooled features `f` of one size (concat: that size's block of the head, scaled as if every block saw the same features)."
+        if self.fusion != 'concat': return self.head(f)
+        k = len(self.sizes); W = self.head.weight.view(self.num_classes, k, f.shape[1])
+        return k * F.linear(f, W[:, self.sizes.index(size)]) + self.head.bias
+
+    def fuse(self, per: dict) -> torch.Tensor:
+        "The fused logits of per-size logits `per` ({size: logits}, any subset of the model's sizes): their mean, or with 'learned' fusion each finding's softmax weights renormalised over the subset."
+        self._check(per)
+        if self.fusion != 'learned': return torch.stack(list(per.values())).mean(0)
+        w = torch.softmax(self.size_logits[[self.sizes.index(s) for s in per]], 0)
+        return sum(w[i] * z for i, z in enumerate(per.values()))
+
+    def logits_at(self, x, bn_size: int, head_size: int | None = None) -> torch.Tensor:
+        "Logits of a normalised batch `x` at whatever size it has, through the BatchNorms of `bn_size` (a size the encoder knows, `add_size` included) and the head of `head_size` (default: the trained size nearest `bn_size`): how a model is run at a size it was not trained at."
+        head_size = head_size or min(self.sizes, key=lambda s: abs(math.log(s / bn_size)))
+        with use_size(self.encoder, bn_size): return self._head(self.encoder(_three_channels(x)), head_size)
 
     def size_weights(self, findings=None) -> pd.DataFrame:
         "Per finding, the learned weight of each size (rows: findings, columns: sizes)."

@@ -1,4 +1,4 @@
-"""The paper's own configuration, end to end on CPU: chapters 6, 8, 9 and 10 through papermill with `profile='full'`
+"""The paper's own configuration, end to end on CPU: chapters 6, 8, 9, 10 and 11 through papermill with `profile='full'`
 (DenseNet-121 with memory-efficient dense layers, ResNet34 in the sweep, sizes 224/448/896, the sweep's nine sizes),
 scaled down in data and steps only: CheXpert-layout phantoms at 1024 px (12 patients), one epoch of one optimizer
 step per model (`max_steps=1`), batch 4 in 2 accumulated micro-batches, ImageNet weights from a local file the test
@@ -56,6 +56,15 @@ def test_09_resolution_full_per_label(full):
 
 def test_10_external_full(full):
     run(full, '10_external', n_patients=12, n_boot=20)
+
+
+def test_11_inference_full(full):
+    d = run(full, '11_inference', n_boot=20, unseen_sizes=[320, 1024], recalibration_images=4, timing_batch=1, timing_repeats=1)
+    f = pd.read_csv(d / 'frontier.csv').set_index('name')
+    assert {'single 224', 'single 896', 'ensemble', 'SSBN', 'SSBN @ 224+448'} <= set(f.index)
+    assert 5.6 < f.gflops['single 224'] < 5.8 and abs(f.gflops['SSBN'] - 21 * f.gflops['single 224']) < .1   # DenseNet-121: 2.83 G multiply-adds at 224 px; 224+448+896 px costs 1 + 4 + 16 times that
+    assert abs(f.gflops['SSBN'] - f.gflops['ensemble']) < 1e-6
+    assert set(pd.read_csv(d / 'unseen_sizes.csv')['size']) == {224, 320, 448, 896, 1024}
 
 
 def test_an_interrupted_full_size_run_resumes_exactly(full):

@@ -1,0 +1,63 @@
+"""Chapter 11's generated sentences against their numbers: the frontier's 'better' and 'worse' lists are exactly the
+configurations whose paired interval excludes 0 on that side, the cascade is called non-inferior exactly when its
+interval lies above −margin (and a loss is mentioned when the interval lies below 0), and the unseen-size verdicts
+follow their intervals. Tables are generated (hypothesis), so every branch is met."""
+import re
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings, strategies as st
+from ssbn_course.inference import UNSEEN_METHODS, cascade_sentence, frontier_sentences, pareto_front, unseen_size_sentences
+
+interval = st.tuples(st.floats(-.1, .1), st.floats(.001, .05)).map(lambda t: (t[0], t[0] - t[1], t[0] + t[1]))
+
+
+def names_in(sentence: str) -> set:
+    "The configuration names a list sentence gives, each followed by its numbers in brackets."
+    body = sentence.split(':', 1)[1]
+    return set() if body.strip(' .') == 'none' else {m.strip(' ,') for m in re.findall(r'(?:^|[;,] )([^,;(]+?) \(', body)}
+
+
+@settings(max_examples=40, deadline=None)
+@given(diffs=st.lists(interval, min_size=3, max_size=8), gflops=st.lists(st.floats(.01, 10), min_size=9, max_size=9), margin=st.sampled_from([.005, .01, .02]))
+def test_frontier_sentences_follow_their_intervals(diffs, gflops, margin):
+    names = [f'config {k}' for k in range(len(diffs))] + ['SSBN']
+    d = np.array(diffs + [(0., 0., 0.)])
+    t = pd.DataFrame(dict(name=names, gflops=gflops[:len(names)], auc=.8 + d[:, 0], diff_vs_ssbn=d[:, 0], diff_low=d[:, 1], diff_high=d[:, 2]))
+    t.loc[t.name == 'SSBN', ['diff_vs_ssbn', 'diff_low', 'diff_high']] = np.nan
+    t['on_frontier'] = pareto_front(t.gflops, t.auc)
+    on, better, worse, cheapest = frontier_sentences(t, margin)
+    others = t[t.name != 'SSBN']
+    assert names_in(on) == set(t.name[t.on_frontier])
+    assert names_in(better) == set(others.name[others.diff_low > 0])
+    assert names_in(worse) == set(others.name[others.diff_high < 0])
+    ok = others[(others.diff_low > -margin) & (others.gflops < t.gflops[t.name == 'SSBN'].iloc[0])]
+    if len(ok): assert ok.sort_values('gflops').name.iloc[0] + ',' in cheapest
+    else: assert cheapest.startswith('No cheaper configuration')
+
+
+@settings(max_examples=40, deadline=None)
+@given(d=interval, margin=st.sampled_from([.005, .01, .02]))
+def test_the_cascade_sentence_follows_its_interval(d, margin):
+    r = dict(band=.3, width=.5, diff=d[0], ci_low=d[1], ci_high=d[2], non_inferior=d[1] > -margin, margin=margin, gflops=.1, full_gflops=.2, saved=.5, saved_low=.45, saved_high=.55)
+    s = cascade_sentence(r)
+    assert f"{d[0]:+.3f} (95 % CI {d[1]:+.3f} to {d[2]:+.3f})" in s
+    assert ('(non-inferior)' in s) == (d[1] > -margin)
+    assert ('cannot show' in s) == (d[1] <= -margin)
+    assert ('shown to lose' in s) == (d[1] > -margin and d[2] < 0)
+    assert ('shown better' in s) == (d[1] > 0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(ds=st.lists(interval, min_size=15, max_size=15))
+def test_unseen_size_verdicts_follow_their_intervals(ds):
+    rows, k = [], 0
+    for size in (48, 96, 192):
+        for m, against in [(m, 'trained 32 px') for m in UNSEEN_METHODS] + [(m, 'nearest') for m in UNSEEN_METHODS[1:]]:
+            d, lo, hi = ds[k]; k += 1
+            rows.append(dict(size=size, method=m, against=against, diff=d, ci_low=lo, ci_high=hi,
+                             verdict='better' if lo > 0 else 'worse' if hi < 0 else 'no difference shown'))
+    c = pd.DataFrame(rows)
+    for m, sentence in zip(UNSEEN_METHODS[1:], unseen_size_sentences(c)):
+        v = c[(c.method == m) & (c.against == 'nearest')]
+        for verdict, part in zip(('better', 'worse', 'no difference shown'), re.split(r'; (?:worse|no difference shown) at ', sentence.split('better at ', 1)[1])):
+            assert set(int(x) for x in re.findall(r'(\d+) px \(', part)) == set(v['size'][v.verdict == verdict]), (verdict, sentence)

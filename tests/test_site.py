@@ -42,7 +42,8 @@ def test_pages_navigation_badges_and_hidden_cells(site):
     assert order == [p.stem + '.html' for p in pages[1:]] + ['api.html'], order
     for p in pages:
         text = (site / f'{p.stem}.html').read_text()
-        assert f'colab.research.google.com/github/ssbn-course/ssbn-course/blob/main/nbs/{p.name}' in text, f'{p.name}: no Colab link'
+        colab = f'colab.research.google.com/github/ssbn-course/ssbn-course/blob/main/nbs/{p.name}'
+        assert (colab in text) != p.name.startswith('9'), f'{p.name}: a Colab link on a tooling page, or none on a chapter'
         assert not re.search(r'class="c1">#\|', text), f'{p.name}: a code cell shows an nbdev directive'
         assert 'class="c1"># Colab only' not in text, f'{p.name}: a `#| hide` cell (the Colab install) is shown'
         assert 'cdn.' not in text and 'unpkg.com' not in text, f'{p.name} loads something from a CDN'
@@ -70,16 +71,20 @@ def test_readme_is_generated_from_the_front_page():
     assert r.returncode == 0, r.stdout + ' (README.md is written from nbs/index.ipynb: edit the notebook, then run `ssbn-course readme`)'
 
 
-def test_every_notebook_has_a_colab_badge_and_an_install_cell_that_keeps_colabs_torch():
+def test_chapters_have_a_colab_badge_and_the_generated_install_cell_and_tooling_chapters_have_neither():
+    from ssbn_course.course.colab import colab_cell, is_colab_cell
     for p in site_pages():
         cells = nbformat.read(p, as_version=4).cells
         badge = f'https://colab.research.google.com/github/ssbn-course/ssbn-course/blob/main/nbs/{p.name}'
-        assert any(c.cell_type == 'markdown' and badge in c.source for c in cells[:3]), f'{p.name}: no Colab badge pointing at itself'
-        install = next((c.source for c in cells[:4] if c.cell_type == 'code' and 'google.colab' in c.source), None)
-        assert install, f'{p.name}: no Colab install cell'
-        pip_lines = [l for l in install.splitlines() if 'pip' in l]
-        assert any('--no-deps' in l and 'git+https://github.com/ssbn-course/ssbn-course' in l for l in pip_lines), p.name
-        assert not any(re.search(r"'torch(vision)?[=<>']", l) for l in pip_lines), f'{p.name}: the Colab cell reinstalls torch'
+        has_badge = any(c.cell_type == 'markdown' and badge in c.source for c in cells[:3])
+        installs = [c.source for c in cells if is_colab_cell(c)]
+        if p.name.startswith('9'):
+            assert not has_badge and not installs, f'{p.name}: a tooling chapter runs in a local clone; it has no Colab badge or install cell'
+            assert any(c.cell_type == 'markdown' and 'Runs in a local clone' in c.source for c in cells[:3]), f'{p.name}: say at the top that it runs in a local clone'
+            continue
+        assert has_badge, f'{p.name}: no Colab badge pointing at itself'
+        assert installs == [colab_cell()], f'{p.name}: the install cell differs from colab_cell() (run write_colab_cells, chapter 95)'
+    assert "'torch" not in colab_cell() and 'setup_colab()' in colab_cell()
 
 
 def test_docs_executes_the_notebooks_first_by_default(tmp_path):

@@ -402,8 +402,9 @@ def build_site(out, executed=None, nbs=None, only=None) -> Path:
         body = _links(body, nbs_dir)
         rel = f"{Path(s['nbs_path']).relative_to(s.config_path).as_posix()}/{p.name}"    # nbs/<notebook> in the repository
         colab = f"https://colab.research.google.com/github/{s['user']}/{s['repo']}/blob/{s.get('branch', 'main')}/{rel}"
-        tools = (f'<a class="colab" href="{colab}"><img src="assets/colab-badge.svg" alt="Open in Colab" width="117" height="20"></a>'
-                 f'<a href="{s["git_url"]}/blob/{s.get("branch", "main")}/{rel}">{rel} on GitHub</a>')
+        badge = any(c.cell_type == 'markdown' and COLAB_BADGE.match(c.source) for c in sources[p.stem].cells[:3])   # tooling chapters run in a local clone: no Colab link
+        tools = ((f'<a class="colab" href="{colab}"><img src="assets/colab-badge.svg" alt="Open in Colab" width="117" height="20"></a>' if badge else '<span>runs in a local clone</span>')
+                 + f'<a href="{s["git_url"]}/blob/{s.get("branch", "main")}/{rel}">{rel} on GitHub</a>')
         body = _provenance(nb, exe is not None) + body
         (out / f'{p.stem}.html').write_text(_page(title, body, nav, p.stem, tools, nav[i - 1][:2] if i else None, nav[i + 1][:2],
                                                   plotly='plotly-graph-div' in body))

@@ -36,6 +36,7 @@ def check_close(actual, expected, what: str, atol: float = 1e-6, rtol: float = 1
         err = np.nanmax(np.abs(a - e)) if a.size else 0.
         show = lambda v: np.array2string(v, precision=4, threshold=8) if v.ndim else f'{float(v):.6g}'
         raise ExerciseError(f'`{what}` is {show(a)}; expected {show(e)} (largest difference {err:.3g}).')
+    print(f'✓ {what}')
 
 def check_equal(actual, expected, what: str):
     "Fail with a readable message unless `actual == expected`."
@@ -79,10 +80,17 @@ def exercises(nb) -> list:
             found.append((title, sol, i)); title = None
     return found
 
-def student_notebook(nb):
-    "A copy of notebook `nb` (nbformat node) with every solution stripped and all outputs cleared."
+_BADGE = re.compile(r'(\(https://colab\.research\.google\.com/github/[^)]*?/blob/[^/)]+/)nbs/([^)/]+\.ipynb\))')
+
+def student_notebook(nb, badge_dir: str | None = None):
+    """A copy of notebook `nb` (nbformat node) with every solution stripped and all outputs cleared. Its Colab badge opens
+    the student copy in `badge_dir` (a folder of the repository) instead of the instructor notebook; with `badge_dir=None`
+    (a copy outside the repository, which Colab cannot open from GitHub) the badge says how to open it."""
     nb = copy.deepcopy(nb)
     for c in nb.cells:
+        if c.cell_type == 'markdown' and _BADGE.search(c.source):
+            c.source = (_BADGE.sub(lambda m: f'{m.group(1)}{badge_dir}/{m.group(2)}', c.source) if badge_dir else
+                        '*Student edition.* To use it in Colab, upload this notebook (File → Upload notebook), or commit the student edition to your fork and open it from there.')
         if c.cell_type != 'code': continue
         c.outputs, c.execution_count = [], None
         if 'solution' in c.metadata.get('tags', []): c.source = strip_solution(c.source)
@@ -95,11 +103,13 @@ def write_student_edition(out, nbs=None) -> list:
     nbs = Path(nbs) if nbs else course_dir() / 'nbs'
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     if out.resolve() == nbs.resolve(): raise ValueError(f'The student edition would overwrite the instructor notebooks in {nbs}: choose another --out.')
+    try: badge_dir = out.resolve().relative_to(course_dir().resolve()).as_posix()   # inside the repository: Colab can open it from GitHub
+    except ValueError: badge_dir = None
     written = []
     for p in sorted(nbs.glob('*.ipynb')):
         nb = nbformat.read(str(p), as_version=4)
         exercises(nb)                                           # refuses malformed exercises before anything is written
-        nbformat.write(student_notebook(nb), str(out / p.name)); written.append(out / p.name)
+        nbformat.write(student_notebook(nb, badge_dir), str(out / p.name)); written.append(out / p.name)
     return written
 
 # %% ../../nbs/92_exercises.ipynb #c58aefaa

@@ -115,7 +115,7 @@ def forest_plot(delong: pd.DataFrame, title: str = 'AUC difference per finding (
                                  customdata=np.stack([g.p, g.p_holm], 1) if 'p_holm' in g else None,
                                  hovertemplate='%{y}: %{x:.3f}<br>p = %{customdata[0]:.3g}, Holm %{customdata[1]:.3g}'))
     fig.add_vline(x=0, line_dash='dot')
-    fig.update_layout(title=title, xaxis_title='difference in AUC', scattermode='group', height=120 + 45 * delong.finding.nunique())
+    fig.update_layout(title=title, xaxis_title='difference in AUC', yaxis_title='finding', scattermode='group', height=120 + 45 * delong.finding.nunique())
     return fig
 
 def save_figure(fig, out_dir, name: str) -> Path:
@@ -152,6 +152,7 @@ def roc_figure(y, scores: dict, findings, cols: int = 4, title: str = 'ROC curve
             fig.add_trace(go.Scatter(x=fpr, y=tpr, mode='lines', name=name, legendgroup=name, showlegend=j == 0, line=dict(color=colours[i % len(colours)]),
                                      hovertemplate=f'{name}, AUC {a:.3f}<br>FPR %{{x:.2f}}, TPR %{{y:.2f}}'), r + 1, c + 1)
         fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode='lines', line=dict(dash='dot', color='gray'), showlegend=False, hoverinfo='skip'), r + 1, c + 1)
+    fig.update_xaxes(title='FPR', range=[0, 1]); fig.update_yaxes(title='TPR', range=[0, 1])
     fig.update_layout(title=title, height=260 * rows + 80)
     return fig
 

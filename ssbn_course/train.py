@@ -281,7 +281,7 @@ def _validate(model, val_ds, cfg: TrainConfig, device, rank: int, world: int) ->
         p = predict(model, val_ds, device=device)
         if not np.isfinite(p['fused']).all():
             raise FloatingPointError(f'The model predicts NaN/inf on the validation images: training diverged. The learning rate ({cfg.lr}) may be too high.')
-        val_auc = mean_auc(per_finding_auc(p['y'], p['fused'], cfg.findings))
+        val_auc = mean_auc(per_finding_auc(p['y'], p['fused'], cfg.findings, warn=False))   # `fit` said once which findings validation cannot score
     return _from_rank0(val_auc, world)
 
 # %% ../nbs/05_train.ipynb #d0060ac0
@@ -303,6 +303,10 @@ def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, 
     if one_class: raise ValueError('Cannot learn ' + ', '.join(f'{f!r} ({m} positive, {n} negative training images)' for f, (m, n) in one_class.items())
                                    + f' from the train split of {cache_dir}: a finding needs both. Leave it out (`experiments.learnable_findings` lists those that have both).')
     val_ds = CachedImages(cache_dir, 'val', cfg.findings)
+    yv = val_ds.labels
+    unscored = [f'{f!r} ({int((yv[:, j] == 1).sum())} positive, {int((yv[:, j] == 0).sum())} negative)' for j, f in enumerate(cfg.findings) if not ((yv[:, j] == 1).any() and (yv[:, j] == 0).any())]
+    if unscored and rank == 0:
+        warnings.warn(f'The validation split of {cache_dir} cannot score ' + ', '.join(unscored) + ': the validation mean AUC leaves them out.')
     seed_everything(cfg.seed)
     model = build_model(cfg.arch, len(cfg.findings), cfg.sizes, cfg.fusion, cfg.share_stats, cfg.pretrained, cfg.memory_efficient, cfg.weights_path).to(device)
     fast = fast_math(cfg, device)

@@ -86,6 +86,42 @@ def test_site_pages_render_figures_and_search(site, browser):
     assert not errors, 'the browser reported errors:\n' + '\n'.join(errors)
 
 
+READER_CHECKS = r"""() => {
+  const main = document.querySelector('.site-main'), out = [];
+  for (const o of main.querySelectorAll('.jp-OutputArea')) if (/(^|\s)0%\|/.test(o.innerText)) out.push('a progress bar shows 0%');
+  for (const e of main.querySelectorAll('pre'))
+    if (e.scrollWidth > e.clientWidth + 1 && !['auto', 'scroll'].includes(getComputedStyle(e).overflowX)) out.push('code cut off: ' + e.innerText.slice(0, 60));
+  for (const gd of main.querySelectorAll('.js-plotly-plot')) {
+    const L = gd._fullLayout || {}, title = (L.title && L.title.text) || gd.id;
+    for (const k of Object.keys(L).filter(k => /^[xy]axis\d*$/.test(k)))
+      if (L[k].visible && !(L[k].title && L[k].title.text)) out.push(`figure "${title}": ${k} has no title`);
+  }
+  for (const e of main.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]'))
+    if (/Warning/.test(e.innerText)) out.push('a warning box: ' + e.innerText.slice(0, 120));
+  const all = [...main.querySelectorAll('.widget-note, .plotly-graph-div, img, h2')];
+  all.forEach((e, i) => {
+    if (!e.classList.contains('widget-note') || !/An interactive widget/.test(e.innerText)) return;
+    const next = all.slice(i + 1).find(x => x.tagName === 'H2' || x.classList.contains('plotly-graph-div') || x.tagName === 'IMG');
+    if (!next || next.tagName === 'H2') out.push('a widget without a static stand-in');
+  });
+  return out;
+}"""
+
+
+def test_every_page_reads_as_a_finished_page(site, browser):
+    "Each page as a reader meets it: no progress bar stuck at 0 %, no code cut off, every widget drawn as the run left it or followed by a figure of its first view, every plotly axis titled, no warning box. A screenshot of each page is kept."
+    page = browser.new_page(viewport={'width': 1280, 'height': 900})
+    problems = []
+    with serve(site) as url:
+        for p in site_pages():
+            page.goto(f'{url}/{p.stem}.html', wait_until='load')
+            page.wait_for_function("document.querySelectorAll('.plotly-graph-div:not(.js-plotly-plot)').length === 0", timeout=60_000)
+            problems += [f'{p.stem}: {x}' for x in page.evaluate(READER_CHECKS)]
+            page.screenshot(path=str(ARTIFACTS / f'page-{p.stem}.png'), full_page=True)
+    page.close()
+    assert not problems, f'{len(problems)} problem(s) a reader would meet:\n' + '\n'.join(problems)
+
+
 def _free_port() -> int:
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import nbformat
 
 # %% auto #0
-__all__ = ['COLAB_BADGE', 'WIDGET_NOTE', 'PLOTLY_MIME', 'WIDGET_MIME', 'SITE_CSS', 'SEARCH_JS', 'COLAB_BADGE_SVG', 'CURRENT',
-           'README_NOTE', 'site_pages', 'notebook_title', 'markdown_html', 'markdown_sections', 'signature_text',
-           'doc_card', 'module_chapters', 'static_output', 'prepare_notebook', 'api_reference', 'build_site',
-           'execute_pages', 'measured_section', 'readme_text', 'write_readme']
+__all__ = ['COLAB_BADGE', 'WIDGET_STATIC', 'WIDGET_NOTE', 'PLOTLY_MIME', 'WIDGET_MIME', 'SITE_CSS', 'SEARCH_JS',
+           'COLAB_BADGE_SVG', 'CURRENT', 'README_NOTE', 'site_pages', 'notebook_title', 'markdown_html',
+           'markdown_sections', 'default_text', 'signature_text', 'doc_card', 'module_chapters', 'progress_html',
+           'widget_html', 'static_output', 'prepare_notebook', 'api_reference', 'build_site', 'execute_pages',
+           'measured_section', 'command_measurements', 'readme_text', 'write_readme']
 
 # %% ../../nbs/93_docs.ipynb #000a6374
 def site_pages(nbs=None) -> list:
@@ -77,6 +78,12 @@ def _annotation(a) -> str:
     if a is inspect.Parameter.empty: return ''
     return a if isinstance(a, str) else inspect.formatannotation(a)
 
+def default_text(v) -> str:
+    "A default value as a reader wants it: a function or class by its name, a float to 6 significant digits, anything else as `repr`."
+    if inspect.isfunction(v) or inspect.isclass(v) or inspect.isbuiltin(v): return v.__name__
+    if isinstance(v, float): return f'{v:.6g}'
+    return repr(v)
+
 def signature_text(obj, name: str, width: int = 96) -> str:
     "`name(arg: type = default, ...) -> type`, wrapped one argument per line when longer than `width`."
     try: sig = inspect.signature(obj)
@@ -85,7 +92,7 @@ def signature_text(obj, name: str, width: int = 96) -> str:
     for p in sig.parameters.values():
         s = ('*' if p.kind is p.VAR_POSITIONAL else '**' if p.kind is p.VAR_KEYWORD else '') + p.name
         if (a := _annotation(p.annotation)): s += f': {a}'
-        if p.default is not p.empty: s += f' = {p.default!r}' if a else f'={p.default!r}'
+        if p.default is not p.empty: s += f' = {default_text(p.default)}' if a else f'={default_text(p.default)}'
         parts.append(s)
     ret = '' if inspect.isclass(obj) or sig.return_annotation is sig.empty else f' -> {_annotation(sig.return_annotation)}'
     one = f"{name}({', '.join(parts)}){ret}"
@@ -144,16 +151,61 @@ def module_chapters(nbs=None) -> dict:
 
 # %% ../../nbs/93_docs.ipynb #5f148d38
 COLAB_BADGE = re.compile(r'^\s*\[!\[Open in Colab\]\([^)]*\)\]\([^)]*\)\s*$')
-WIDGET_NOTE = ('<div class="widget-note">An interactive widget (ipywidgets) is here: open this chapter in JupyterLab '
-               'or Colab and run it to use it.</div>')
+WIDGET_STATIC = '<div class="widget-note">A widget, drawn as the run left it: open this chapter in JupyterLab or Colab to use it.</div>'
+WIDGET_NOTE = ('<div class="widget-note">An interactive widget (ipywidgets) is here: it needs a running kernel, so open this chapter '
+               'in JupyterLab or Colab to use it. The figure below shows its first view.</div>')
 PLOTLY_MIME, WIDGET_MIME = 'application/vnd.plotly.v1+json', 'application/vnd.jupyter.widget-view+json'
 
 def _settle_carriage_returns(text: str) -> str:
     "What a terminal shows of `text`: each line's last `\\r`-separated part (tqdm redraws its bar with `\\r`)."
     return '\n'.join(next((s for s in reversed(line.split('\r')) if s.strip()), '') for line in text.split('\n'))
 
-def static_output(out, figure_id: str):
-    "An output as a static page can show it: plotly JSON as a plotly div (plotly.js loaded by the page), widgets as a note."
+def progress_html(state: dict, model_id: str) -> str | None:
+    "A tqdm bar (an HBox of label, progress and counts) as its saved widget state last showed it, as static HTML; None for any other widget."
+    m = state.get(model_id, {})
+    kids = [state.get(c.replace('IPY_MODEL_', ''), {}) for c in m.get('state', {}).get('children', [])]
+    names = [k.get('model_name') for k in kids]
+    if m.get('model_name') != 'HBoxModel' or len(kids) != 3 or names[1] not in ('FloatProgressModel', 'IntProgressModel'): return None
+    left, bar, right = (k.get('state', {}) for k in kids)
+    value, top = bar.get('value', 0), bar.get('max') or 1
+    style = {'success': 'done', 'danger': 'failed'}.get(bar.get('bar_style') or '', '')
+    return (f'<div class="progress-static {style}"><span>{left.get("value", "")}</span> <progress value="{value}" max="{top}"></progress> '
+            f'<span>{right.get("value", "")}</span></div>')
+
+_CONTAINERS = {'HBoxModel': 'row', 'VBoxModel': 'column', 'BoxModel': 'row', 'GridBoxModel': 'row'}
+_CHOICES = ('SelectionSliderModel', 'DropdownModel', 'SelectModel', 'ToggleButtonsModel', 'RadioButtonsModel', 'SelectionRangeSliderModel')
+
+def widget_html(state: dict, model_id: str) -> str | None:
+    """Static HTML of a saved ipywidgets view as the run left it: boxes, labels, HTML, images (from their saved bytes),
+    sliders and choices (their value, disabled), progress bars and plotly FigureWidgets; None when any part is a widget
+    this cannot draw (its output then becomes a note)."""
+    m = state.get(model_id)
+    if m is None: return None
+    name, s = m.get('model_name', ''), m.get('state', {})
+    if (bar := progress_html(state, model_id)) is not None: return bar
+    if name in _CONTAINERS:
+        kids = [widget_html(state, c.replace('IPY_MODEL_', '')) for c in s.get('children', [])]
+        if any(k is None for k in kids): return None
+        return f'<div class="widget-static" style="display:flex;flex-direction:{_CONTAINERS[name]};gap:6px;flex-wrap:wrap">' + ''.join(kids) + '</div>'
+    label = f'{html.escape(s.get("description") or "")}{": " if s.get("description") else ""}'
+    if name == 'LabelModel': return f'<div class="widget-static-label">{html.escape(str(s.get("value", "")))}</div>'
+    if name in ('HTMLModel', 'HTMLMathModel'): return f'<div>{s.get("value", "")}</div>'
+    if name == 'ImageModel':
+        data = next((b['data'] for b in m.get('buffers', []) if b.get('path') == ['value']), None)
+        return None if data is None else f'<img class="widget-static-image" alt="{label or "widget image"}" src="data:image/{s.get("format", "png")};base64,{data}">'
+    if name in _CHOICES:
+        labels, i = s.get('_options_labels', []), s.get('index')
+        value = ', '.join(labels[j] for j in i) if isinstance(i, (list, tuple)) else (labels[i] if isinstance(i, int) and i < len(labels) else '')
+        return f'<div class="widget-static-control">{label}<b>{html.escape(str(value))}</b> <span class="widget-static-hint">(move it in JupyterLab or Colab)</span></div>'
+    if name.endswith(('SliderModel', 'TextModel', 'CheckboxModel')) or name in ('IntTextModel', 'FloatTextModel'):
+        return f'<div class="widget-static-control">{label}<b>{html.escape(str(s.get("value", "")))}</b> <span class="widget-static-hint">(move it in JupyterLab or Colab)</span></div>'
+    if name == 'FigureModel':
+        import plotly.io as pio
+        return pio.to_html(dict(data=s.get('_data', []), layout=s.get('_layout', {})), include_plotlyjs=False, full_html=False, validate=False, config={'responsive': True})
+    return None
+
+def static_output(out, figure_id: str, widget_state: dict | None = None):
+    "An output as a static page can show it: plotly JSON as a plotly div (plotly.js loaded by the page), a progress bar as it ended, other widgets as a note."
     if out.output_type == 'stream':
         out.text = _settle_carriage_returns(out.text)
         return out if out.text.strip() else None
@@ -163,6 +215,10 @@ def static_output(out, figure_id: str):
         out.data = {'text/html': pio.to_html(data[PLOTLY_MIME], include_plotlyjs=False, full_html=False, validate=False,
                                               div_id=figure_id, config={'responsive': True})}
     elif WIDGET_MIME in data:
+        drawn = widget_html(widget_state or {}, data[WIDGET_MIME].get('model_id', ''))
+        if drawn is not None:
+            note = '' if drawn.startswith('<div class="progress-static') else WIDGET_STATIC
+            out.data = {'text/html': drawn + note}; return out
         text = data.get('text/plain', '')
         out.data = {'text/plain': text} if text and not re.match(r'^[A-Z]\w*\(', text) else {'text/html': WIDGET_NOTE}
     return out
@@ -171,7 +227,8 @@ def prepare_notebook(nb, name: str = 'page', chapter_of: dict | None = None):
     "A copy of `nb` as the site shows it: `#| hide` cells and directive lines removed, the Colab badge left to the page header, outputs made static, and an API card under each exported definition."
     from nbdev.process import extract_directives
     nb, cells, module, k = copy.deepcopy(nb), [], None, 0
-    nb.metadata.pop('widgets', None)   # saved widget state (a FigureWidget's carries all of plotly.js): no kernel here to use it
+    saved = nb.metadata.pop('widgets', {})   # saved widget state (a FigureWidget's carries all of plotly.js): no kernel here to use it, but progress bars are read from it
+    widget_state = saved.get('application/vnd.jupyter.widget-state+json', {}).get('state', {})
     for cell in nb.cells:
         if cell.cell_type == 'markdown' and COLAB_BADGE.match(cell.source): continue
         if cell.cell_type != 'code': cells.append(cell); continue
@@ -182,7 +239,7 @@ def prepare_notebook(nb, name: str = 'page', chapter_of: dict | None = None):
         if 'hide' in d or not cell.source.strip(): continue
         outs = []
         for out in cell.get('outputs', []):
-            if (o := static_output(out, f'{name}-figure-{k}')) is not None: outs.append(o)
+            if (o := static_output(out, f'{name}-figure-{k}', widget_state)) is not None: outs.append(o)
             k += 1
         if module is not None and {'export', 'exports'} & d.keys():
             exported = set(getattr(module, '__all__', ()))
@@ -234,6 +291,14 @@ body { margin: 0; font-family: system-ui, -apple-system, 'Segoe UI', Roboto, san
 .jp-Notebook { padding: 0; }
 .jp-Cell { padding: 2px 0; }
 .jp-MarkdownOutput, .jp-RenderedHTMLCommon { font-size: 15px; line-height: 1.55; }
+.jp-InputArea-editor, .jp-Cell-inputWrapper, .jp-InputArea, .jp-OutputArea-output { min-width: 0; }
+.jp-InputArea-editor pre, .jp-InputArea pre, .jp-OutputArea-output pre, .highlight pre { overflow-x: auto; max-width: 100%; }
+.jp-InputArea-editor, .jp-InputArea .highlight { overflow-x: auto; }
+.progress-static { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; color: #59636e; display: flex; gap: 6px; align-items: center; }
+.progress-static progress { width: 180px; height: 10px; accent-color: #1f883d; }
+.progress-static.failed progress { accent-color: #cf222e; }
+.widget-static-control { font-size: 13px; } .widget-static-hint { color: #59636e; font-size: 12px; }
+.widget-static-image { max-width: 100%; }
 .widget-note { font-size: 13px; color: #59636e; border: 1px dashed #8c959f; border-radius: 6px; padding: 8px 10px; }
 .doc-card { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 14px; margin: 10px 0; background: #fbfcfd; }
 .doc-head { display: flex; gap: 8px; align-items: baseline; }
@@ -438,6 +503,16 @@ def measured_section(folder) -> str:
                      f"| chapter | status | seconds |\n|---|---|---|\n{rows}")
     return '\n\n'.join(parts)
 
+def command_measurements(folder) -> str:
+    "One sentence on what command 1 took, from the quick run recorded in `folder` (`docs/measured/quick.json`): its run time, the environment's and the run folder's size on disk."
+    f = Path(folder) / 'quick.json'
+    if not f.is_file(): return ''
+    m = json.loads(f.read_text()); mc, d = m['machine'], m.get('disk', {})
+    disk = (f", the environment it installed {d['environment_gb']:.1f} GB on disk and the run folder {d['run_mb']:.0f} MB" if d else '')
+    return (f"Command 1, as its last recorded run measured itself (commit {mc.get('commit') or '?'}, {mc['cores']} cores of {mc['cpu']}"
+            f"{', GPU ' + mc['gpu'] if mc.get('gpu') else ', no GPU'}): the run took **{m['seconds'] / 60:.1f} min** (install not included){disk}. "
+            f"Per chapter: [Measured](#measured) below; command 2's time: the `.ci/run` table there.")
+
 def readme_text(nbs=None) -> str:
     "README.md as generated from `nbs/index.ipynb`: its markdown cells, with links made relative to the repository root; after '## Measured', the runs recorded in `docs/measured/`."
     from ssbn_course.course.runner import course_dir
@@ -447,6 +522,8 @@ def readme_text(nbs=None) -> str:
     for c in cells:
         if c.cell_type != 'markdown': continue
         text = re.sub(r'\]\((\.\./)', '](', c.source)                              # ../x from nbs/ is x from the root
+        if (measured := command_measurements(nbs.parent / 'docs' / 'measured')):
+            text = re.sub(r'^Measured wall times on this project.*$', measured, text, flags=re.M)     # the commands' cost, from the recorded run
         parts.append(re.sub(r'\]\(([\w-]+\.ipynb)', rf']({nbs.name}/\1', text))   # a chapter is nbs/<chapter> from the root
         if c.source.startswith('## Measured') and (nbs.parent / 'docs' / 'measured').is_dir(): parts.append(measured_section(nbs.parent / 'docs' / 'measured'))
     return '\n\n'.join(p.strip() for p in parts if p.strip()) + '\n'

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 # %% auto #0
-__all__ = ['course_dir', 'chapters', 'notebook_parameters', 'run_notebook', 'machine', 'run_course']
+__all__ = ['course_dir', 'chapters', 'notebook_parameters', 'run_notebook', 'machine', 'disk_bytes', 'run_course']
 
 # %% ../../nbs/90_runner.ipynb #dc66fe5a
 def course_dir() -> Path:
@@ -74,6 +74,15 @@ def machine() -> dict:
     except Exception: commit = None
     return dict(cpu=cpu, cores=os.cpu_count(), gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, torch=torch.__version__, commit=commit)
 
+def disk_bytes(path) -> int:
+    "Bytes of the files under `path` (links not followed)."
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            try: total += os.lstat(os.path.join(root, f)).st_size
+            except OSError: pass
+    return total
+
 def run_course(profile: str = 'quick', out='runs', data_dir=None, nbs=None, only=None, run_dir=None, notebooks=None) -> pd.DataFrame:
     "Execute every chapter (or the given `notebooks`) with papermill into a dated run folder under `out` (or `run_dir`); return (and print) the summary table."
     from ssbn_course.core import dated_run_dir
@@ -92,7 +101,8 @@ def run_course(profile: str = 'quick', out='runs', data_dir=None, nbs=None, only
     table = pd.DataFrame(rows)
     table.to_csv(run / 'summary.csv', index=False)
     (run / 'measured.json').write_text(json.dumps(dict(profile=profile, finished=time.strftime('%Y-%m-%d %H:%M'), seconds=round(float(table.seconds.sum()), 1),
-        machine=machine(), chapters=[dict(notebook=r.notebook, status=r.status, seconds=r.seconds, results=r.results) for r in table.itertuples()]), indent=1, default=str))
+        machine=machine(), disk=dict(environment_gb=round(disk_bytes(sys.prefix) / 1e9, 2), run_mb=round(disk_bytes(run) / 1e6, 1)),
+        chapters=[dict(notebook=r.notebook, status=r.status, seconds=r.seconds, results=r.results) for r in table.itertuples()]), indent=1, default=str))
     w = max(map(len, table.notebook), default=8)
     print(f"\n{'notebook':<{w}}  status  seconds  headline results")
     for r in table.itertuples(): print(f'{r.notebook:<{w}}  {r.status:<6}  {r.seconds:>7.1f}  {_headline(r.results)}')

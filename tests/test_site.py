@@ -91,3 +91,37 @@ def test_docs_executes_the_notebooks_first_by_default(tmp_path):
     assert main(['docs', '--out', str(tmp_path / 's'), '--only', '00_core']) == 0
     assert (tmp_path / 's_run/00_core/00_core.ipynb').exists()                      # executed beside the site
     assert 'Outputs from a run with papermill' in (tmp_path / 's/00_core.html').read_text()
+
+
+LINK = re.compile(r'\]\(([^)\s]+)\)')
+REPO_FILE = re.compile(r'https://(?:github\.com|colab\.research\.google\.com/github)/ssbn-course/ssbn-course/blob/main/([^#?]+)')
+
+
+def test_every_link_in_the_notebooks_and_readmes_resolves():
+    "Relative links name files that exist; links to this repository on GitHub or Colab name files it has."
+    root, bad = course_dir(), []
+    docs = [(p, '\n'.join(c.source for c in nbformat.read(p, as_version=4).cells if c.cell_type == 'markdown')) for p in sorted((root / 'nbs').glob('*.ipynb'))]
+    docs += [(p, p.read_text()) for p in [root / 'README.md', *sorted(root.glob('*/README.md')), *sorted((root / 'docs').glob('*.md'))]]
+    for p, text in docs:
+        for url in LINK.findall(text):
+            if (m := REPO_FILE.match(url)):
+                if not (root / m.group(1)).exists(): bad.append(f'{p.relative_to(root)}: {url}')
+            elif not url.startswith(('http://', 'https://', 'mailto:', '#')) and not (p.parent / url.split('#')[0]).exists():
+                bad.append(f'{p.relative_to(root)}: {url}')
+    assert not bad, 'links that lead nowhere:\n' + '\n'.join(bad)
+
+
+class _Refs(HTMLParser):
+    "Every href and src of a page's tags (not text that looks like one inside code)."
+    def __init__(self): super().__init__(); self.urls = []
+    def handle_starttag(self, tag, attrs): self.urls += [v for k, v in attrs if k in ('href', 'src') and v]
+
+
+def test_every_link_of_the_site_resolves(site):
+    bad = []
+    for page in sorted(site.glob('*.html')):
+        refs = _Refs(); refs.feed(page.read_text())
+        for url in refs.urls:
+            if url.startswith(('http://', 'https://', 'mailto:', '#', 'data:', 'javascript:')): continue
+            if not (site / url.split('#')[0].split('?')[0]).exists(): bad.append(f'{page.name}: {url}')
+    assert not bad, 'site links that lead nowhere:\n' + '\n'.join(sorted(set(bad))[:40])

@@ -10,7 +10,7 @@ SMALLER = {'03_ssbn': dict(fixres_epochs=3, n_patients=150, n_test_patients=200,
            '06_experiments': dict(seeds=[0, 1], epochs=2, n_patients=150, n_test_patients=200, n_boot=200),
            '09_resolution': dict(sizes=[32, 64, 128], ssbn_sizes=[32, 64], epochs=2, n_patients=150, n_test_patients=200, n_boot=100),
            '08_evaluate': dict(n_boot=100), '10_external': dict(n_boot=100, n_patients=80),
-           '11_inference': dict(n_boot=100, unseen_sizes=[48], recalibration_images=32, timing_repeats=2)}
+           '11_inference': dict(n_boot=100, unseen_sizes=[48, 192], recalibration_images=32, timing_repeats=2)}   # between, and beyond the prepared images (a new cache)
 
 
 @pytest.mark.parametrize('nb', NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -1,7 +1,7 @@
 """The course website as `ssbn-course docs` builds it from the chapters executed in this session (tests/test_notebooks.py
 runs first and fills `course_run`; run alone, the fixture executes the one chapter the browser test opens), the README
 generated from the front page, and the Colab badge and install cell of every notebook."""
-import importlib, re, subprocess, sys
+import html, importlib, re, subprocess, sys
 from html.parser import HTMLParser
 from pathlib import Path
 import nbformat
@@ -125,3 +125,19 @@ def test_every_link_of_the_site_resolves(site):
             if url.startswith(('http://', 'https://', 'mailto:', '#', 'data:', 'javascript:')): continue
             if not (site / url.split('#')[0].split('?')[0]).exists(): bad.append(f'{page.name}: {url}')
     assert not bad, 'site links that lead nowhere:\n' + '\n'.join(sorted(set(bad))[:40])
+
+
+def test_the_student_site_gives_no_answers_away(course_run, tmp_path):
+    from ssbn_course.course.exercises import TEMPLATE, exercises
+    out = tmp_path / 'student-site'
+    r = subprocess.run([EXE, 'docs', '--out', str(out), '--from', str(course_run), '--student', '--only', '06_experiments'], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    nb = course_dir() / 'nbs/06_experiments.ipynb'
+    cells = nbformat.read(nb, as_version=4).cells
+    page = (out / '06_experiments.html').read_text()
+    for title, sol, chk in exercises(nb):
+        answer = [l for l in cells[sol].source.split('### BEGIN SOLUTION')[1].split('### END SOLUTION')[0].splitlines() if l.strip()]
+        assert not any(html.escape(l.strip()) in page for l in answer if len(l.strip()) > 25), f'{title}: the student page shows the solution'
+    assert TEMPLATE in page and not re.search(r'<pre>[^<]*✓', page) and 'colab.research.google.com/github' not in page   # no self-check output either
+    student = nbformat.read(out / 'notebooks/06_experiments.ipynb', as_version=4)
+    assert 'BEGIN SOLUTION' not in ''.join(c.source for c in student.cells) and 'href="notebooks/06_experiments.ipynb"' in page

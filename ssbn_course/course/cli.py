@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument('--no-execute', action='store_true', help='show the notebooks as stored, without outputs (seconds)')
     d.add_argument('--profile', choices=['quick', 'full'], default='quick'); d.add_argument('--nbs', default=None)
     d.add_argument('--only', nargs='*', help='build only the pages whose names contain one of these (and the index)')
+    d.add_argument('--student', action='store_true', help='the student site: solutions replaced by templates, their outputs and the self-checks\' left out, student notebooks to download')
     m = sub.add_parser('readme', help='write README.md from nbs/index.ipynb')
     m.add_argument('--check', action='store_true', help='only say whether README.md is up to date (exit 1 if not)')
     m.add_argument('--measured', default=None, metavar='RUN', help="first copy RUN/measured.json (written by `ssbn-course run`) to docs/measured/<profile>.json, so the README shows that run's timing")
@@ -91,7 +92,7 @@ def main(argv=None):
                 run = str(Path(a.out).resolve().with_name(Path(a.out).name + '_run'))
                 t = execute_pages(run, a.profile, a.nbs, a.only)
                 failed = list(t.notebook[t.status != 'ok'])
-            index = build_site(a.out, run, a.nbs, a.only)
+            index = build_site(a.out, run, a.nbs, a.only, student=a.student)
             print(f'Site written: {index}\nOpen it in a browser, or serve it: python -m http.server -d {a.out}')
             if failed: print(f"error: {', '.join(failed)} failed; their pages show the outputs up to the failing cell.", file=sys.stderr)
             return 1 if failed else 0

@@ -445,8 +445,9 @@ def api_reference(chapter_of: dict) -> tuple:
     return head + f'<ul>{"".join(toc)}</ul>' + '\n'.join(body), search
 
 # %% ../../nbs/93_docs.ipynb #e8ab46a3
-def build_site(out, executed=None, nbs=None, only=None) -> Path:
-    "Write the course website to `out`: a page per notebook (with the outputs of its executed copy in the run folder `executed`, when there is one), the API reference, search and assets; return the index page. `only`: build just the pages whose names contain one of these (the index always)."
+def build_site(out, executed=None, nbs=None, only=None, student: bool = False) -> Path:
+    """Write the course website to `out`: a page per notebook (with the outputs of its executed copy in the run folder `executed`, when there is one), the API reference, search and assets; return the index page. `only`: build just the pages whose names contain one of these (the index always).
+    `student`: the student site: every exercise's solution replaced by its template and the outputs of solutions and self-checks left out, each page linking its student notebook (written beside the pages, in `notebooks/`) instead of Colab."""
     from tqdm.auto import tqdm
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     pages, s = site_pages(nbs), _settings()
@@ -461,6 +462,10 @@ def build_site(out, executed=None, nbs=None, only=None) -> Path:
     for i, p in enumerate(tqdm(pages, desc='pages')):
         exe = _executed_copy(executed, p)
         nb = nbformat.read(exe, as_version=4) if exe else sources[p.stem]
+        if student:
+            from ssbn_course.course.exercises import student_notebook
+            nb = student_notebook(nb, keep_outputs=True)
+            (out / 'notebooks').mkdir(exist_ok=True); nbformat.write(student_notebook(sources[p.stem]), str(out / 'notebooks' / p.name))
         title = notebook_title(sources[p.stem])
         body, res = exporter.from_notebook_node(prepare_notebook(nb, p.stem, chapter_of), resources={})
         css = css or '\n'.join(res.get('inlining', {}).get('css', []))
@@ -468,7 +473,8 @@ def build_site(out, executed=None, nbs=None, only=None) -> Path:
         rel = f"{Path(s['nbs_path']).relative_to(s.config_path).as_posix()}/{p.name}"    # nbs/<notebook> in the repository
         colab = f"https://colab.research.google.com/github/{s['user']}/{s['repo']}/blob/{s.get('branch', 'main')}/{rel}"
         badge = any(c.cell_type == 'markdown' and COLAB_BADGE.match(c.source) for c in sources[p.stem].cells[:3])   # tooling chapters run in a local clone: no Colab link
-        tools = ((f'<a class="colab" href="{colab}"><img src="assets/colab-badge.svg" alt="Open in Colab" width="117" height="20"></a>' if badge else '<span>runs in a local clone</span>')
+        tools = ((f'<a href="notebooks/{p.name}" download>student notebook (.ipynb)</a>' if student else
+                  f'<a class="colab" href="{colab}"><img src="assets/colab-badge.svg" alt="Open in Colab" width="117" height="20"></a>' if badge else '<span>runs in a local clone</span>')
                  + f'<a href="{s["git_url"]}/blob/{s.get("branch", "main")}/{rel}">{rel} on GitHub</a>')
         body = _provenance(nb, exe is not None) + body
         (out / f'{p.stem}.html').write_text(_page(title, body, nav, p.stem, tools, nav[i - 1][:2] if i else None, nav[i + 1][:2],

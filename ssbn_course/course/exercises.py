@@ -82,8 +82,9 @@ def exercises(nb) -> list:
 
 _BADGE = re.compile(r'(\(https://colab\.research\.google\.com/github/[^)]*?/blob/[^/)]+/)nbs/([^)/]+\.ipynb\))')
 
-def student_notebook(nb, badge_dir: str | None = None):
-    """A copy of notebook `nb` (nbformat node) with every solution stripped and all outputs cleared. Its Colab badge opens
+def student_notebook(nb, badge_dir: str | None = None, keep_outputs: bool = False):
+    """A copy of notebook `nb` (nbformat node) with every solution stripped and all outputs cleared (with `keep_outputs`,
+    only the outputs of solutions and self-checks, which would give answers away: a student site). Its Colab badge opens
     the student copy in `badge_dir` (a folder of the repository) instead of the instructor notebook; with `badge_dir=None`
     (a copy outside the repository, which Colab cannot open from GitHub) the badge says how to open it."""
     nb = copy.deepcopy(nb)
@@ -92,8 +93,9 @@ def student_notebook(nb, badge_dir: str | None = None):
             c.source = (_BADGE.sub(lambda m: f'{m.group(1)}{badge_dir}/{m.group(2)}', c.source) if badge_dir else
                         '*Student edition.* To use it in Colab, upload this notebook (File → Upload notebook), or commit the student edition to your fork and open it from there.')
         if c.cell_type != 'code': continue
-        c.outputs, c.execution_count = [], None
-        if 'solution' in c.metadata.get('tags', []): c.source = strip_solution(c.source)
+        tags = c.metadata.get('tags', [])
+        if not keep_outputs or {'solution', 'self-check'} & set(tags): c.outputs, c.execution_count = [], None
+        if 'solution' in tags: c.source = strip_solution(c.source)
     return nb
 
 def write_student_edition(out, nbs=None) -> list:

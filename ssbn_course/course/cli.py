@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument('--student', action='store_true', help='the student site: solutions replaced by templates, their outputs and the self-checks\' left out, student notebooks to download')
     m = sub.add_parser('readme', help='write README.md from nbs/index.ipynb')
     m.add_argument('--check', action='store_true', help='only say whether README.md is up to date (exit 1 if not)')
-    m.add_argument('--measured', default=None, metavar='RUN', help="first copy RUN/measured.json (written by `ssbn-course run`) to docs/measured/<profile>.json, so the README shows that run's timing")
+    m.add_argument('--measured', default=None, metavar='RUN', help="first copy RUN/measured.json (written by `ssbn-course run`) to docs/measured/<profile>.json, or test-artifacts/ci.json (written by .ci/run) to docs/measured/ci.json, so the README shows what they measured")
     return p
 
 def main(argv=None):
@@ -104,9 +104,9 @@ def main(argv=None):
                 print('README.md is up to date with nbs/index.ipynb.' if ok else 'README.md differs from nbs/index.ipynb: run `ssbn-course readme`.')
                 return 0 if ok else 1
             if a.measured:
-                src = Path(a.measured) / 'measured.json'
-                if not src.is_file(): print(f'error: {src} not found: pass the folder of a finished `ssbn-course run`.', file=sys.stderr); return 2
-                m = json.loads(src.read_text()); dst = course_dir() / 'docs' / 'measured' / f"{m['profile']}.json"
+                src = Path(a.measured) if Path(a.measured).is_file() else Path(a.measured) / 'measured.json'   # a run folder, or .ci/run's test-artifacts/ci.json
+                if not src.is_file(): print(f'error: {src} not found: pass the folder of a finished `ssbn-course run` (or test-artifacts/ci.json of `.ci/run`).', file=sys.stderr); return 2
+                m = json.loads(src.read_text()); dst = course_dir() / 'docs' / 'measured' / ('ci.json' if m.get('kind') == 'ci' else f"{m['profile']}.json")
                 dst.parent.mkdir(parents=True, exist_ok=True); shutil.copyfile(src, dst); print(f'{dst} copied from {src}.')
             print(f'{write_readme()} written from nbs/index.ipynb.'); return 0
         if a.cmd == 'batch':

@@ -501,6 +501,7 @@ def measured_section(folder) -> str:
     parts = []
     for f in sorted(Path(folder).glob('*.json')):
         m = json.loads(f.read_text()); mc = m['machine']
+        if m.get('kind') == 'ci': continue                       # .ci/run's record: the sentence under command 2
         rows = '\n'.join(f"| {c['notebook']} | {c['status']} | {c['seconds']:.0f} |" for c in m['chapters'])
         parts.append(f"### `ssbn-course run --profile {m['profile']}`, as the run recorded it\n\n"
                      f"{m['finished']}, commit {mc.get('commit') or '?'}, on {mc['cores']} cores of {mc['cpu']}"
@@ -511,13 +512,18 @@ def measured_section(folder) -> str:
 
 def command_measurements(folder) -> str:
     "One sentence on what command 1 took, from the quick run recorded in `folder` (`docs/measured/quick.json`): its run time, the environment's and the run folder's size on disk."
-    f = Path(folder) / 'quick.json'
+    f, ci = Path(folder) / 'quick.json', Path(folder) / 'ci.json'
     if not f.is_file(): return ''
     m = json.loads(f.read_text()); mc, d = m['machine'], m.get('disk', {})
+    tests = ''
+    if ci.is_file():
+        c = json.loads(ci.read_text())
+        tests = (f" Command 2, as `.ci/run` last recorded it from a fresh clone (commit {c['machine'].get('commit') or '?'}, same kind of machine): "
+                 f"**{c['test_seconds'] / 60:.1f} min** for the tests ({c['pytest']}), after an install of {c['install_seconds'] / 60:.1f} min.")
     disk = (f", the environment it installed {d['environment_gb']:.1f} GB on disk and the run folder {d['run_mb']:.0f} MB" if d else '')
     return (f"Command 1, as its last recorded run measured itself (commit {mc.get('commit') or '?'}, {mc['cores']} cores of {mc['cpu']}"
             f"{', GPU ' + mc['gpu'] if mc.get('gpu') else ', no GPU'}): the run took **{m['seconds'] / 60:.1f} min** (install not included){disk}. "
-            f"Per chapter: [Measured](#measured) below; command 2's time: the `.ci/run` table there.")
+            f"Per chapter: [Measured](#measured) below.{tests}")
 
 def readme_text(nbs=None) -> str:
     "README.md as generated from `nbs/index.ipynb`: its markdown cells, with links made relative to the repository root; after '## Measured', the runs recorded in `docs/measured/`."

@@ -13,7 +13,7 @@ import torch
 from .core import profile_config, resize
 from .data import multi_size_batch
 from .models import SizeEnsemble
-from .train import auc_midrank, load_trained, predict, read_store
+from .train import auc_midrank, load_trained, predict, read_store, run_name
 from .experiments import paired_bootstrap
 from .metrics import delong_table
 from .experiments import ensure_cache, run_comparison
@@ -52,11 +52,14 @@ def experiment_cache(store_dir) -> Path:
 
 def run_model(store_dir, name: str, seed: int):
     "The trained model of the run `name` (e.g. 'SSBN') and `seed` in the store, loaded from the checkpoint its card names (for Grad-CAM and new data)."
-    runs = read_store(store_dir).query('name == @name and seed == @seed').run.unique()
-    if len(runs) != 1: raise ValueError(f'{store_dir} has {len(runs)} runs named {name!r} with seed {seed}.')
-    card = json.loads((Path(store_dir) / runs[0] / 'run.json').read_text())
+    found = []                                                       # read the cards, not every run's predictions
+    for path in sorted(Path(store_dir).rglob('run.json')):
+        c = json.loads(path.read_text())
+        if c['seed'] == seed and run_name(c['model'], c['variant'], '/'.join(map(str, c['sizes']))) == name: found.append((path.parent, c))
+    if len(found) != 1: raise ValueError(f'{store_dir} has {len(found)} runs named {name!r} with seed {seed}.')
+    run_dir, card = found[0]
     if not card.get('checkpoint'): raise ValueError(f'{name!r} has no checkpoint of its own (an ensemble is made of its members).')
-    return load_trained(Path(store_dir) / runs[0] / card['checkpoint'])
+    return load_trained(run_dir / card['checkpoint'])
 
 # %% ../nbs/08_evaluate.ipynb #6d9b9b9c
 @dataclass

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import torch
 from .data import multi_size_batch
-from .models import SizeEnsemble
+from .models import SizeEnsemble, nearest_size
 from .ssbn import add_size, recalibrate_bn, ssbn_layers
 from .train import collate, predict
-from .experiments import prediction_arrays, resample_weights, resampled_aucs
+from .experiments import paired_bootstrap, prediction_arrays, resample_weights, resampled_aucs
 
 # %% auto #0
 __all__ = ['UNSEEN_METHODS', 'size_subsets', 'subset_name', 'flops_per_image', 'seconds_per_image', 'compute_table',
@@ -85,7 +85,8 @@ def per_size_logits(models: dict, ds, batch_size: int = 16) -> dict:
 @torch.no_grad()
 def fused_logits(models: dict, logits: dict, sizes) -> np.ndarray:
     "Seeds x cases x findings logits of each seed's model fusing its per-size `logits` at `sizes` only, by the model's own rule."
-    return np.stack([models[s].cpu().fuse({k: torch.as_tensor(logits[s][k]) for k in sorted(sizes)}).numpy() for s in models])
+    device = lambda m: next(m.parameters()).device
+    return np.stack([models[s].fuse({k: torch.as_tensor(logits[s][k], device=device(models[s])) for k in sorted(sizes)}).cpu().numpy() for s in models])
 
 def sigmoid(z): return 1 / (1 + np.exp(-np.asarray(z, float)))
 
@@ -189,7 +190,6 @@ def choose_band(sweep: pd.DataFrame, margin: float) -> float:
 # %% ../nbs/11_inference.ipynb #8d8c6fbe
 def cascade_result(sweep: pd.DataFrame, probs: dict, per_case: dict, y, full_probs, patients, full_gflops: float, margin: float, n_boot: int = 1000, seed: int = 0) -> dict:
     "The band the validation split chooses, scored on test: its AUC difference from the full model (paired bootstrap), whether it is within `margin` (interval included), and the compute it saves with a patient-bootstrap interval."
-    from ssbn_course.experiments import paired_bootstrap
     w = choose_band(sweep, margin)
     d = paired_bootstrap(y, probs[w], full_probs, patients, n_boot, seed)
     cost = per_case[w].mean(0)                                              # GFLOPs per case, averaged over seeds
@@ -250,7 +250,7 @@ def image_batches(ds, size: int, n: int | None = None, batch_size: int = 64, dev
 
 def add_recalibrated_size(model, size: int, train_ds, n_images: int = 256):
     "Give a `MultiSizeNet` a BatchNorm for `size`: the nearest trained size's γ/β, with statistics re-estimated from `n_images` training images at `size` (FixRes)."
-    add_size(model.encoder, size, like=min(model.sizes, key=lambda s: abs(math.log(s / size))))
+    add_size(model.encoder, size, like=nearest_size(size, model.sizes))
     recalibrate_bn(model.encoder, image_batches(train_ds, size, n_images, device=next(model.parameters()).device), size)
     return model
 
@@ -264,8 +264,7 @@ UNSEEN_METHODS = ('nearest', 'interpolated', 're-estimated (FixRes)')
 
 def unseen_size_logits(model, size: int, ds, train_ds, n_images: int = 256, batch_size: int = 16) -> dict:
     "{method: logits on `ds` at `size`} for the three ways of giving a trained SSBN model a BatchNorm for a size it never saw (the model is left unchanged)."
-    nearest = min(model.sizes, key=lambda s: abs(math.log(s / size)))
-    out = {'nearest': logits_at_size(model, ds, size, nearest, batch_size)}
+    out = {'nearest': logits_at_size(model, ds, size, nearest_size(size, model.sizes), batch_size)}
     m = add_interpolated_size(copy.deepcopy(model), size); out['interpolated'] = logits_at_size(m, ds, size, batch_size=batch_size)
     m = add_recalibrated_size(copy.deepcopy(model), size, train_ds, n_images); out['re-estimated (FixRes)'] = logits_at_size(m, ds, size, batch_size=batch_size)
     return out
@@ -275,7 +274,6 @@ def unseen_size_comparisons(probs: dict, y, patients, trained, n_boot: int = 100
     """Per unseen size, paired patient bootstraps of each method against the trained size just below it (the smallest
     trained size for a size below them all), whose output saw fewer pixels, and of interpolation and re-estimation
     against the nearest size's BatchNorm at that size."""
-    from ssbn_course.experiments import paired_bootstrap
     trained, rows = sorted(trained), []
     for s in sorted({s for m, s in probs if m != 'trained'}):
         below = max([t for t in trained if t < s], default=trained[0])

@@ -14,8 +14,8 @@ from .core import resize, sizes_of
 from .ssbn import convert_to_ssbn, use_size
 
 # %% auto #0
-__all__ = ['ARCHS', 'IMAGENET', 'FUSIONS', 'build_encoder', 'load_backbone_weights', 'MultiSizeNet', 'SizeEnsemble',
-           'build_model', 'ssbn_densenet121', 'count_parameters']
+__all__ = ['ARCHS', 'IMAGENET', 'FUSIONS', 'build_encoder', 'load_backbone_weights', 'nearest_size', 'MultiSizeNet',
+           'SizeEnsemble', 'build_model', 'ssbn_densenet121', 'count_parameters']
 
 # %% ../nbs/04_models.ipynb #33bfe61f
 ARCHS = ('densenet121', 'resnet34', 'densenet-tiny')
@@ -68,6 +68,10 @@ def _imagenet(m: nn.Module, arch: str):
 # %% ../nbs/04_models.ipynb #184f5905
 FUSIONS = ('mean', 'concat', 'learned')
 
+def nearest_size(size: int, sizes) -> int:
+    "The one of `sizes` nearest to `size` in log size (128 is as far from 64 as from 256)."
+    return min(sizes, key=lambda s: abs(math.log(s / size)))
+
 class MultiSizeNet(nn.Module):
     "A shared CNN with size-specific BatchNorm over `sizes`, fusing per-size logits."
     def __init__(self, encoder: nn.Module, num_classes: int, sizes, fusion: str = 'mean', share_stats: bool = False):
@@ -118,7 +122,7 @@ class MultiSizeNet(nn.Module):
 
     def logits_at(self, x, bn_size: int, head_size: int | None = None) -> torch.Tensor:
         "Logits of a normalised batch `x` at whatever size it has, through the BatchNorms of `bn_size` (a size the encoder knows, `add_size` included) and the head of `head_size` (default: the trained size nearest `bn_size`): how a model is run at a size it was not trained at."
-        head_size = head_size or min(self.sizes, key=lambda s: abs(math.log(s / bn_size)))
+        head_size = head_size or nearest_size(bn_size, self.sizes)
         with use_size(self.encoder, bn_size): return self._head(self.encoder(_three_channels(x)), head_size)
 
     def size_weights(self, findings=None) -> pd.DataFrame:

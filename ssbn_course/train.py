@@ -285,6 +285,11 @@ def _validate(model, val_ds, cfg: TrainConfig, device, rank: int, world: int) ->
     return _from_rank0(val_auc, world)
 
 # %% ../nbs/05_train.ipynb #d0060ac0
+def _one_class(ds) -> dict:
+    "{finding: (positives, negatives)} of the findings of `ds` that lack a class (unknown labels not counted)."
+    y = ds.labels
+    return {f: (int((y[:, j] == 1).sum()), int((y[:, j] == 0).sum())) for j, f in enumerate(ds.findings) if not ((y[:, j] == 1).any() and (y[:, j] == 0).any())}
+
 def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, progress: bool = True, _stop_at_step: int | None = None) -> TrainedRun:
     "Train `cfg`'s model on the train split of `cache_dir`; checkpoints, metrics.csv, best.pt (the model `cfg.select` keeps) and the run's test predictions go to `out_dir`."
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
@@ -295,18 +300,16 @@ def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, 
     if cached and max(cfg.sizes) > cached:
         raise ValueError(f'sizes {list(cfg.sizes)} need images of {max(cfg.sizes)} px, but {cache_dir} caches them at {cached} px: prepare a cache with --max-size {max(cfg.sizes)}, or use smaller sizes.')
     train_ds = CachedImages(cache_dir, 'train', cfg.findings)
-    y = train_ds.labels
-    one_class = {f: (int((y[:, j] == 1).sum()), int((y[:, j] == 0).sum())) for j, f in enumerate(train_ds.findings) if not ((y[:, j] == 1).any() and (y[:, j] == 0).any())}
+    one_class = _one_class(train_ds)
     if one_class and cfg.findings is None and len(one_class) < len(train_ds.findings):   # by default, every finding the training split can teach
         train_ds, one_class = CachedImages(cache_dir, 'train', [f for f in train_ds.findings if f not in one_class]), {}
     cfg = dataclasses.replace(cfg, sizes=tuple(int(s) for s in cfg.sizes), findings=list(train_ds.findings))   # the caller's config is left as it was
     if one_class: raise ValueError('Cannot learn ' + ', '.join(f'{f!r} ({m} positive, {n} negative training images)' for f, (m, n) in one_class.items())
                                    + f' from the train split of {cache_dir}: a finding needs both. Leave it out (`experiments.learnable_findings` lists those that have both).')
     val_ds = CachedImages(cache_dir, 'val', cfg.findings)
-    yv = val_ds.labels
-    unscored = [f'{f!r} ({int((yv[:, j] == 1).sum())} positive, {int((yv[:, j] == 0).sum())} negative)' for j, f in enumerate(cfg.findings) if not ((yv[:, j] == 1).any() and (yv[:, j] == 0).any())]
-    if unscored and rank == 0:
-        warnings.warn(f'The validation split of {cache_dir} cannot score ' + ', '.join(unscored) + ': the validation mean AUC leaves them out.')
+    if (unscored := _one_class(val_ds)) and rank == 0:
+        warnings.warn(f'The validation split of {cache_dir} cannot score ' + ', '.join(f'{f!r} ({m} positive, {n} negative)' for f, (m, n) in unscored.items())
+                      + ': the validation mean AUC leaves them out.')
     seed_everything(cfg.seed)
     model = build_model(cfg.arch, len(cfg.findings), cfg.sizes, cfg.fusion, cfg.share_stats, cfg.pretrained, cfg.memory_efficient, cfg.weights_path).to(device)
     fast = fast_math(cfg, device)

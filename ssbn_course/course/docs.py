@@ -215,10 +215,11 @@ def static_output(out, figure_id: str, widget_state: dict | None = None):
         out.data = {'text/html': pio.to_html(data[PLOTLY_MIME], include_plotlyjs=False, full_html=False, validate=False,
                                               div_id=figure_id, config={'responsive': True})}
     elif WIDGET_MIME in data:
-        drawn = widget_html(widget_state or {}, data[WIDGET_MIME].get('model_id', ''))
-        if drawn is not None:
-            note = '' if drawn.startswith('<div class="progress-static') else WIDGET_STATIC
-            out.data = {'text/html': drawn + note}; return out
+        model_id, state = data[WIDGET_MIME].get('model_id', ''), widget_state or {}
+        if (bar := progress_html(state, model_id)) is not None:
+            out.data = {'text/html': bar}; return out                            # a finished bar needs no note
+        if (drawn := widget_html(state, model_id)) is not None:
+            out.data = {'text/html': drawn + WIDGET_STATIC}; return out
         text = data.get('text/plain', '')
         out.data = {'text/plain': text} if text and not re.match(r'^[A-Z]\w*\(', text) else {'text/html': WIDGET_NOTE}
     return out
@@ -227,7 +228,7 @@ def prepare_notebook(nb, name: str = 'page', chapter_of: dict | None = None):
     "A copy of `nb` as the site shows it: `#| hide` cells and directive lines removed, the Colab badge left to the page header, outputs made static, and an API card under each exported definition."
     from nbdev.process import extract_directives
     nb, cells, module, k = copy.deepcopy(nb), [], None, 0
-    saved = nb.metadata.pop('widgets', {})   # saved widget state (a FigureWidget's carries all of plotly.js): no kernel here to use it, but progress bars are read from it
+    saved = nb.metadata.pop('widgets', {})   # saved widget state: not put on the page (a FigureWidget's carries all of plotly.js), but each widget is drawn from it
     widget_state = saved.get('application/vnd.jupyter.widget-state+json', {}).get('state', {})
     for cell in nb.cells:
         if cell.cell_type == 'markdown' and COLAB_BADGE.match(cell.source): continue
@@ -459,11 +460,11 @@ def build_site(out, executed=None, nbs=None, only=None, student: bool = False) -
     group = lambda stem: None if stem == 'index' else ('Chapters' if stem < '90' else 'Tools')
     nav = [(p.stem, _nav_label(p.stem, notebook_title(sources[p.stem])), group(p.stem)) for p in pages] + [('api', 'API reference', 'Reference')]
     search, css, report = [], None, []
+    from ssbn_course.course.exercises import student_notebook
     for i, p in enumerate(tqdm(pages, desc='pages')):
         exe = _executed_copy(executed, p)
         nb = nbformat.read(exe, as_version=4) if exe else sources[p.stem]
         if student:
-            from ssbn_course.course.exercises import student_notebook
             nb = student_notebook(nb, keep_outputs=True)
             (out / 'notebooks').mkdir(exist_ok=True); nbformat.write(student_notebook(sources[p.stem]), str(out / 'notebooks' / p.name))
         title = notebook_title(sources[p.stem])

@@ -68,7 +68,8 @@ def _headline(results: dict, width: int = 100) -> str:
 def machine() -> dict:
     "What a measurement ran on: CPU model and cores, GPU (if any), torch version, and the commit of the course."
     import platform, subprocess, torch
-    try: cpu = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    try:
+        with open('/proc/cpuinfo') as f: cpu = next(l.split(':', 1)[1].strip() for l in f if l.startswith('model name'))
     except Exception: cpu = platform.processor() or platform.machine()
     try: commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=course_dir(), capture_output=True, text=True, timeout=10).stdout.strip() or None
     except Exception: commit = None

@@ -300,7 +300,7 @@ def prepare(dataset: str, src, out, max_size: int = 1024, workers: int | None = 
 GRAY_MEAN, GRAY_STD = 0.449, 0.226      # ImageNet's mean and std averaged over RGB
 
 class CachedImages(torch.utils.data.Dataset):
-    "Images of one split of a `prepare`d cache, as (uint8 1xNxN tensor, float labels with NaN = unknown)."
+    "Images of one split of a cache written by `prepare`, as (uint8 1xNxN tensor, float labels with NaN = unknown)."
     def __init__(self, cache_dir, split: str | None = None, findings=None):
         self.root = Path(cache_dir)
         if not (self.root / 'labels.csv').is_file(): raise FileNotFoundError(f'{self.root}/labels.csv not found: run `ssbn-course prepare` first.')

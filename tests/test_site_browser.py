@@ -62,7 +62,7 @@ def test_site_pages_render_figures_and_search(site, browser):
     with serve(site) as url:
         page.goto(f'{url}/index.html', wait_until='load')
         assert page.title().startswith('ssbn-course')
-        assert page.locator('.site-nav ol li a').count() == len(site_pages()) + 1          # every notebook + the API reference
+        assert page.locator('nav.bd-docs-nav a.reference.internal').count() == len(site_pages()) + 1   # every notebook + the API reference
         badge = page.locator('img[alt="Open in Colab"]')
         assert badge.evaluate('img => img.complete && img.naturalWidth > 0'), 'the Colab badge image did not load'
         page.screenshot(path=str(ARTIFACTS / 'site-index.png'))
@@ -75,10 +75,12 @@ def test_site_pages_render_figures_and_search(site, browser):
         page.locator('.plotly-graph-div').first.scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / f'site-{PLOTLY_CHAPTER}.png'))
 
-        page.fill('#search', 'DeLong')
-        page.wait_for_selector('#search-results a', timeout=10_000)
+        page.keyboard.press('Control+k')                      # the theme's search dialog, as a reader opens it
+        page.keyboard.type('DeLong'); page.keyboard.press('Enter')
+        page.wait_for_selector('#search-results a', timeout=20_000)
         hrefs = page.locator('#search-results a').evaluate_all('links => links.map(a => a.getAttribute("href"))')
         assert any(h.startswith('07_metrics.html') for h in hrefs), hrefs
+        page.screenshot(path=str(ARTIFACTS / 'site-search.png'))
         page.locator('#search-results a[href^="07_metrics.html"]').first.click()
         page.wait_for_load_state('load')
         assert '07_metrics.html' in page.url
@@ -87,8 +89,8 @@ def test_site_pages_render_figures_and_search(site, browser):
 
 
 READER_CHECKS = r"""() => {
-  const main = document.querySelector('.site-main'), out = [];
-  for (const o of main.querySelectorAll('.jp-OutputArea')) if (/(^|\s)0%\|/.test(o.innerText)) out.push('a progress bar shows 0%');
+  const main = document.querySelector('article.bd-article'), out = [];
+  for (const o of main.querySelectorAll('.cell_output')) if (/(^|\s)0%\|/.test(o.innerText)) out.push('a progress bar shows 0%');
   for (const e of main.querySelectorAll('pre'))
     if (e.scrollWidth > e.clientWidth + 1 && !['auto', 'scroll'].includes(getComputedStyle(e).overflowX)) out.push('code cut off: ' + e.innerText.slice(0, 60));
   for (const gd of main.querySelectorAll('.js-plotly-plot')) {
@@ -96,7 +98,7 @@ READER_CHECKS = r"""() => {
     for (const k of Object.keys(L).filter(k => /^[xy]axis\d*$/.test(k)))
       if (L[k].visible && !(L[k].title && L[k].title.text)) out.push(`figure "${title}": ${k} has no title`);
   }
-  for (const e of main.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]'))
+  for (const e of main.querySelectorAll('.output.stderr'))
     if (/Warning/.test(e.innerText)) out.push('a warning box: ' + e.innerText.slice(0, 120));
   const all = [...main.querySelectorAll('.widget-note, .plotly-graph-div, img, h2')];
   all.forEach((e, i) => {

@@ -26,6 +26,8 @@ def parse(path):
 
 
 def test_every_exported_public_name_is_in_the_api_reference(site):
+    text = (site / 'api.html').read_text()
+    assert '&lt;function' not in text and ' at 0x' not in text and '0.16666666' not in text, 'a default shown as an address or 17 digits'
     ids = parse(site / 'api.html').ids
     missing = [f'{m}.{n}' for m in module_chapters() for n in importlib.import_module(m).__all__ if f'{m}.{n}' not in ids]
     assert not missing, f'not in api.html: {missing}'

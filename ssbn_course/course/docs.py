@@ -82,10 +82,10 @@ def api_card(module_name: str, name: str, index: bool = False) -> str:
 def _is_constant(obj) -> bool: return not (inspect.isclass(obj) or callable(obj) or inspect.ismodule(obj))
 
 def _autodoc(module_name: str, name: str, index: bool = True) -> str:
-    "The reST directive documenting one name; a constant's value is shown when it is short (under 300 characters)."
+    "The reST directive documenting one name; a constant's value is shown when it is short (under 300 characters) and reads as Python (no `<function …>`)."
     obj = getattr(importlib.import_module(module_name), name)
     kind = 'autoclass' if inspect.isclass(obj) else 'autofunction' if callable(obj) else 'autodata'
-    opts = ([] if index else [':no-index:']) + ([':no-value:'] if _is_constant(obj) and len(repr(obj)) > 300 else [])
+    opts = ([] if index else [':no-index:']) + ([':no-value:'] if _is_constant(obj) and (len(repr(obj)) > 300 or '<' in repr(obj)) else [])
     return f'.. {kind}:: {module_name}.{name}\n' + ''.join(f'   {o}\n' for o in opts)
 
 def _docstring_lines(app, what, name, obj, options, lines):
@@ -253,7 +253,7 @@ def sphinx_config() -> dict:
     return dict(
         project='ssbn-course', author=s.get('author', ''), extensions=['myst_nb', 'sphinx.ext.autodoc', 'sphinx.ext.viewcode', 'ssbn_course.course.docs'],
         nb_execution_mode='off', myst_enable_extensions=['dollarmath', 'amsmath'], myst_heading_anchors=3,
-        html_math_renderer='mathml', default_role='code', autodoc_member_order='bysource', add_module_names=False,
+        html_math_renderer='mathml', default_role='code', autodoc_member_order='bysource', autodoc_preserve_defaults=True, add_module_names=False,
         html_theme='sphinx_book_theme', html_title='ssbn-course', html_static_path=['_static'], html_css_files=['course.css'],
         html_favicon='_static/favicon.svg', html_context={'default_mode': 'light'}, html_copy_source=False, html_show_sourcelink=False,
         html_theme_options=dict(repository_url=s['git_url'], repository_branch=s.get('branch', 'main'), path_to_docs='nbs',

@@ -9,11 +9,11 @@ from pathlib import Path
 import nbformat
 
 # %% auto #0
-__all__ = ['COLAB_BADGE', 'WIDGET_STATIC', 'WIDGET_NOTE', 'PLOTLY_MIME', 'WIDGET_MIME', 'SITE_CSS', 'COLAB_BADGE_SVG',
-           'FAVICON_SVG', 'README_NOTE', 'site_pages', 'notebook_title', 'mathml', 'module_chapters', 'api_card',
-           'hidden_widget', 'progress_html', 'widget_html', 'static_output', 'prepare_notebook', 'sphinx_config',
-           'setup', 'toctree_cells', 'api_page', 'build_site', 'execute_pages', 'measured_section',
-           'command_measurements', 'readme_text', 'write_readme']
+__all__ = ['WIDGET_STATIC', 'WIDGET_NOTE', 'PLOTLY_MIME', 'WIDGET_MIME', 'SITE_CSS', 'COLAB_BADGE_SVG', 'FAVICON_SVG',
+           'README_NOTE', 'site_pages', 'notebook_title', 'mathml', 'module_chapters', 'api_card', 'hidden_widget',
+           'progress_html', 'widget_html', 'static_output', 'prepare_notebook', 'sphinx_config', 'setup',
+           'toctree_cells', 'api_page', 'build_site', 'execute_pages', 'measured_section', 'command_measurements',
+           'readme_text', 'write_readme']
 
 # %% ../../nbs/93_docs.ipynb #000a6374
 def site_pages(nbs=None) -> list:
@@ -100,7 +100,6 @@ def _docstring_lines(app, what, name, obj, options, lines):
     if notes: lines += [''] + [f':param {k}: {v}' for k, v in notes]
 
 # %% ../../nbs/93_docs.ipynb #5f148d38
-COLAB_BADGE = re.compile(r'^\s*\[!\[Open in Colab\]\([^)]*\)\]\([^)]*\)\s*$')
 WIDGET_STATIC = '<div class="widget-note">A widget, drawn as the run left it: open this chapter in JupyterLab or Colab to use it.</div>'
 WIDGET_NOTE = ('<div class="widget-note">An interactive widget (ipywidgets) is here: it needs a running kernel, so open this chapter '
                'in JupyterLab or Colab to use it. The figure below shows its first view.</div>')
@@ -273,8 +272,7 @@ def setup(app):
 
 # %% ../../nbs/93_docs.ipynb #f51cd4a7
 def _nav_label(stem: str, title: str) -> str:
-    "A sidebar entry: 'Home', or a chapter's number and the title's part before the colon."
-    if stem == 'index': return 'Home'
+    "A sidebar entry: a chapter's number and the title's part before the colon (the front page is the theme's home link)."
     if not stem[:1].isdigit(): return title
     n = stem.split('_')[0].lstrip('0') or '0'
     return f"{n}. {title.split(':')[0]}"

@@ -36,8 +36,9 @@ def test_environment_yml_has_every_requirement():
     reqs = shlex.split(cfg['DEFAULT']['requirements']) + shlex.split(cfg['DEFAULT']['dev_requirements'])
     env = yaml.safe_load((ROOT / 'environment.yml').read_text())
     pip = next(d['pip'] for d in env['dependencies'] if isinstance(d, dict))
-    missing = [r for r in reqs if r not in pip]
+    missing, extra = [r for r in reqs if r not in pip], [r for r in pip if r not in reqs]
     assert not missing, f'environment.yml lacks {missing}'
+    assert not extra, f'environment.yml asks for what settings.ini does not: {extra}'
 
 
 def test_readme_commands_match_ci():

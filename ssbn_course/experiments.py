@@ -15,7 +15,8 @@ from .train import PREDICTION_COLUMNS, auc_midrank, fit, known_cases, mean_auc, 
 # %% auto #0
 __all__ = ['PHANTOM_KEYS', 'RUN_COLUMNS', 'learnable_findings', 'phantom_dir', 'ensure_cache', 'write_ensemble', 'run_comparison',
            'auc_results', 'paper_table', 'resample_weights', 'patient_resamples', 'weighted_auc', 'resampled_aucs',
-           'paired_bootstrap', 'prediction_arrays', 'compare', 'difference_sentence', 'headline_comparisons']
+           'paired_bootstrap', 'prediction_arrays', 'compare', 'difference_sentence', 'headline_comparisons',
+           'finding_verdicts', 'learned_sentence']
 
 # %% ../nbs/06_experiments.ipynb #e470da61
 def learnable_findings(cache_dir) -> list:
@@ -232,3 +233,39 @@ def headline_comparisons(store: pd.DataFrame, n_boot: int = 1000, seed: int = 0,
     rows = [compare(store, a, b, n_boot, seed) for a, b in pairs]
     for r in rows: r['sentence'] = difference_sentence(r, target)
     return pd.DataFrame(rows)
+
+# %% ../nbs/06_experiments.ipynb #09f0577d
+def finding_verdicts(store: pd.DataFrame, bar: float = .75, n_boot: int = 1000, seed: int = 0, alpha: float = .05) -> pd.DataFrame:
+    """Per finding: the single-size run with the highest test AUC (mean over seeds), that AUC with its patient-bootstrap
+    interval, and whether the study's bar is met: 'learned' (AUC ≥ `bar` and interval above 0.5), 'learned, below the bar'
+    (interval above 0.5, AUC < `bar`) or 'not shown to be learned' (the interval reaches 0.5). The best size is chosen on
+    the test set itself, which favours it slightly."""
+    cards = store.drop_duplicates('name').set_index('name')
+    singles = [n for n in cards.index if cards.model[n] == 'single']
+    if not singles: raise ValueError(f'The store needs single-size runs; it has {list(cards.index)}.')
+    arrays = {n: prediction_arrays(store, n) for n in singles}
+    rows = []
+    for f in sorted(set.intersection(*(set(a[5]) for a in arrays.values()))):
+        aucs = {}
+        for n, (y, p, *_, fs) in arrays.items():
+            j = fs.index(f)
+            aucs[n] = resampled_aucs(y[:, [j]], p[..., [j]], np.ones(len(y)))[0, 0]
+        if all(np.isnan(v) for v in aucs.values()):
+            rows.append(dict(finding=f, verdict='no positive or no negative case in test')); continue
+        best = max((n for n in aucs if not np.isnan(aucs[n])), key=aucs.get)
+        y, p, patients, seeds, _, fs = arrays[best]; j = fs.index(f)
+        lo, hi = np.nanquantile(resampled_aucs(y[:, [j]], p[..., [j]], resample_weights(patients, n_boot, seed))[:, 0], [alpha / 2, 1 - alpha / 2])
+        verdict = 'not shown to be learned' if lo <= .5 else 'learned' if aucs[best] >= bar else 'learned, below the bar'
+        rows.append(dict(finding=f, best=best, auc=aucs[best], ci_low=lo, ci_high=hi, seeds=len(seeds), verdict=verdict))
+    return pd.DataFrame(rows).set_index('finding')
+
+def learned_sentence(v: pd.DataFrame, bar: float = .75) -> str:
+    "What `finding_verdicts` shows, generated from it: which findings meet the bar, which are learned below it, which are not shown to be learned."
+    fmt = lambda t: ', '.join(f'{f} {r.auc:.3f} ({r.best}, 95 % CI {r.ci_low:.3f} to {r.ci_high:.3f})' for f, r in t.iterrows())
+    seeds = int(v.seeds.max()) if 'seeds' in v and v.seeds.notna().any() else 0
+    out = [f"Learned to the study's bar (the best single size's test AUC ≥ {bar} and its interval above 0.5, {seeds} seed{'s' * (seeds != 1)}): "
+           f"{fmt(v[v.verdict == 'learned']) or 'none'}."]
+    if (t := v[v.verdict == 'learned, below the bar']).size: out.append(f'Learned, but below the bar: {fmt(t)}.')
+    if (t := v[v.verdict == 'not shown to be learned']).size: out.append(f'Not shown to be learned (the interval reaches 0.5): {fmt(t)}.')
+    if (t := v[v.verdict.str.startswith('no positive')]).size: out.append(f"Not scorable on this test set: {', '.join(t.index)}.")
+    return ' '.join(out)

@@ -12,13 +12,13 @@ from ssbn_course.train import prediction_table, read_store, write_run
 FINDINGS = ['Nodule', 'Effusion', 'Cardiomegaly']
 
 
-def write_result_set(root, ssbn_signal: float, n_patients: int = 300, seeds=(0, 1), data_seed: int = 0):
-    "Three single sizes, their ensemble and an SSBN model whose scores carry `ssbn_signal` x the label (the others 1.0, 0.9, 0.8)."
+def write_result_set(root, ssbn_signal: float, n_patients: int = 300, seeds=(0, 1), data_seed: int = 0, single_scale: float = 1.):
+    "Three single sizes, their ensemble and an SSBN model whose scores carry `ssbn_signal` x the label (the others 1.0, 0.9, 0.8, the single sizes' times `single_scale`)."
     rng = np.random.default_rng(data_seed)
     cases = pd.DataFrame(dict(image_id=[f'{p:05d}_000.png' for p in range(n_patients)], patient=[str(p) for p in range(n_patients)]))
     y = (rng.random((n_patients, len(FINDINGS))) < .25).astype(float)
     y[rng.random(y.shape) < .05] = np.nan                                        # a few unknown labels, as CheXpert has
-    runs = [('single', [32], .8), ('single', [64], .9), ('single', [128], 1.), ('ensemble', [32, 64, 128], 1.05), ('SSBN', [32, 64, 128], ssbn_signal)]
+    runs = [('single', [32], .8 * single_scale), ('single', [64], .9 * single_scale), ('single', [128], single_scale), ('ensemble', [32, 64, 128], 1.05), ('SSBN', [32, 64, 128], ssbn_signal)]
     for seed in seeds:
         for model, sizes, signal in runs:
             z = np.nan_to_num(y) * signal + rng.normal(0, 1, y.shape)
@@ -82,3 +82,24 @@ def test_no_generated_sentence_contradicts_its_numbers(tmp_path_factory, signal,
     store = write_result_set(tmp_path_factory.mktemp('claims'), signal, n_patients, data_seed=data_seed)
     claims = headline_comparisons(store, n_boot=200)
     for r, s in zip(claims.to_dict('records'), claims.sentence): check_sentence(r, s)
+
+
+def check_learned_sentence(v, sentence: str, bar: float = .75):
+    "Every finding is named in the group its verdict puts it in, with the numbers computed for it."
+    groups = {'learned': sentence.split('Learned, but below')[0].split('Not shown')[0].split('Not scorable')[0],
+              'learned, below the bar': sentence.split('Learned, but below the bar:')[1].split('Not shown')[0] if 'Learned, but below the bar:' in sentence else '',
+              'not shown to be learned': sentence.split('Not shown to be learned')[1].split('Not scorable')[0] if 'Not shown to be learned' in sentence else ''}
+    for f, r in v.iterrows():
+        want = ('learned' if r.auc >= bar and r.ci_low > .5 else 'learned, below the bar' if r.ci_low > .5 else 'not shown to be learned')
+        assert r.verdict == want, (f, r.to_dict())
+        assert f'{f} {r.auc:.3f} ({r.best}, 95 % CI {r.ci_low:.3f} to {r.ci_high:.3f})' in groups[want], f'{f} is not said to be {want!r}: {sentence}'
+
+
+@settings(max_examples=8, deadline=None)
+@given(signal=st.floats(0., 2.5), data_seed=st.integers(0, 2**16))
+def test_each_finding_is_said_to_be_learned_exactly_as_its_interval_shows(tmp_path_factory, signal, data_seed):
+    "The single sizes carry `signal` x 0.8 / 0.9 / 1.0 of the label: from chance to clearly learned, each verdict is met."
+    from ssbn_course.experiments import finding_verdicts, learned_sentence
+    store = write_result_set(tmp_path_factory.mktemp('v'), ssbn_signal=1., data_seed=data_seed, single_scale=signal)
+    v = finding_verdicts(store, n_boot=200)
+    check_learned_sentence(v, learned_sentence(v))

@@ -244,17 +244,16 @@ def finding_verdicts(store: pd.DataFrame, bar: float = .75, n_boot: int = 1000, 
     singles = [n for n in cards.index if cards.model[n] == 'single']
     if not singles: raise ValueError(f'The store needs single-size runs; it has {list(cards.index)}.')
     arrays = {n: prediction_arrays(store, n) for n in singles}
-    rows = []
+    point = {n: dict(zip(a[5], resampled_aucs(a[0], a[1], np.ones(len(a[0])))[0])) for n, a in arrays.items()}   # every finding's AUC, seed-mean
+    weights, rows = {}, []
     for f in sorted(set.intersection(*(set(a[5]) for a in arrays.values()))):
-        aucs = {}
-        for n, (y, p, *_, fs) in arrays.items():
-            j = fs.index(f)
-            aucs[n] = resampled_aucs(y[:, [j]], p[..., [j]], np.ones(len(y)))[0, 0]
-        if all(np.isnan(v) for v in aucs.values()):
+        aucs = {n: point[n][f] for n in singles if not np.isnan(point[n][f])}
+        if not aucs:
             rows.append(dict(finding=f, verdict='no positive or no negative case in test')); continue
-        best = max((n for n in aucs if not np.isnan(aucs[n])), key=aucs.get)
+        best = max(aucs, key=aucs.get)
         y, p, patients, seeds, _, fs = arrays[best]; j = fs.index(f)
-        lo, hi = np.nanquantile(resampled_aucs(y[:, [j]], p[..., [j]], resample_weights(patients, n_boot, seed))[:, 0], [alpha / 2, 1 - alpha / 2])
+        if best not in weights: weights[best] = resample_weights(patients, n_boot, seed)     # one set of resamples per run, shared by its findings
+        lo, hi = np.nanquantile(resampled_aucs(y[:, [j]], p[..., [j]], weights[best])[:, 0], [alpha / 2, 1 - alpha / 2])
         verdict = 'not shown to be learned' if lo <= .5 else 'learned' if aucs[best] >= bar else 'learned, below the bar'
         rows.append(dict(finding=f, best=best, auc=aucs[best], ci_low=lo, ci_high=hi, seeds=len(seeds), verdict=verdict))
     return pd.DataFrame(rows).set_index('finding')

@@ -31,6 +31,11 @@ def notebook_title(nb) -> str:
             if m: return m.group(1).strip()
     return nb.metadata.get('name', 'untitled')
 
+def _repo_blob() -> str:
+    "The repository's file URL prefix on GitHub (`…/blob/<branch>`), from settings.ini."
+    s = _settings()
+    return f"{s['git_url']}/blob/{s.get('branch', 'main')}"
+
 def _settings():
     "The course's nbdev settings (settings.ini): repository, branch, notebook folder."
     from nbdev.config import get_config
@@ -180,9 +185,8 @@ def static_output(out, figure_id: str, widget_state: dict | None = None):
         out.data = {'text/plain': text} if text and not re.match(r'^[A-Z]\w*\(', text) else {'text/html': WIDGET_NOTE}
     return out
 
-def _site_links(text: str, built: set) -> str:
+def _site_links(text: str, built: set, repo: str) -> str:
     "Markdown links for the site: the Colab badge's image from the site's own `_static/`, `../` paths (outside `nbs/`) and chapters not in this build to the repository on GitHub; links to built chapters are left to MyST."
-    s = _settings(); repo = f"{s['git_url']}/blob/{s.get('branch', 'main')}"
     text = text.replace('https://colab.research.google.com/assets/colab-badge.svg', '_static/colab-badge.svg')
     text = re.sub(r'\]\(\.\./([^)\s]+)\)', lambda m: f']({repo}/{m.group(1)})', text)
     return re.sub(r'\]\(([\w-]+)\.ipynb(#[^)\s]*)?\)', lambda m: m.group(0) if m.group(1) in built
@@ -198,11 +202,11 @@ def _shown_docs(source: str, module) -> list | None:
 def prepare_notebook(nb, name: str = 'page', built: set | None = None):
     "A copy of `nb` as a page source: `#| hide` cells, directive lines and papermill's injected parameters removed, outputs made static, links made to work on the site, and an API card after each cell that exports a public name."
     from nbdev.process import extract_directives
-    nb, cells, module, k = copy.deepcopy(nb), [], None, 0
+    nb, cells, module, k, repo = copy.deepcopy(nb), [], None, 0, _repo_blob()
     saved = nb.metadata.pop('widgets', {})   # saved widget state: not put on the page (a FigureWidget's carries all of plotly.js), but each widget is drawn from it
     widget_state = saved.get('application/vnd.jupyter.widget-state+json', {}).get('state', {})
     for cell in nb.cells:
-        if cell.cell_type == 'markdown': cell.source = _site_links(cell.source, built or {name})
+        if cell.cell_type == 'markdown': cell.source = _site_links(cell.source, built or {name}, repo)
         if cell.cell_type != 'code': cells.append(cell); continue
         d = extract_directives(cell, remove=False)
         cell.source = re.sub(r'\A(\s*#\|.*(\n|\Z))+', '', cell.source)     # directive lines are for nbdev, not readers
@@ -320,7 +324,7 @@ def _asset_files(out: Path, pygments_css: str, search: list):
 # %% ../../nbs/93_docs.ipynb #92c690fe
 def api_page(chapter_of: dict, built: set) -> str:
     "The MyST source of the API reference: each module's docstring and public names (`automodule`, and `autodata` for its constants), in chapter order."
-    s = _settings(); repo = f"{s['git_url']}/blob/{s.get('branch', 'main')}/nbs"
+    repo = f'{_repo_blob()}/nbs'
     parts = ['# API reference', 'Every public name the chapters export (`__all__` of each module), with its signature and docstring; '
              'each module links to the chapter that derives it, each entry to its source.']
     for mod, chapter in chapter_of.items():

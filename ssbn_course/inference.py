@@ -201,6 +201,9 @@ def cascade_result(sweep: pd.DataFrame, probs: dict, per_case: dict, y, full_pro
 
 def cascade_sentence(r: dict) -> str:
     "What `cascade_result` shows, generated from it."
+    if r['band'] >= 1:                                                      # the full model: nothing to say about savings
+        return (f"The validation split finds no band cheaper than the full model within half the margin of {r['margin']}: the cascade sends every "
+                f"case on (band 1), so on test it is the full model ({r['full_gflops']:.3g} GFLOPs per image) and saves nothing here.")
     s = (f"The validation split chooses band {r['band']:g} (the smallest size sends on {100 * r['band']:.0f} % of validation cases; ±{r['width']:.2g} logits). On test, the cascade costs {r['gflops']:.3g} GFLOPs per image against "
          f"{r['full_gflops']:.3g} for the full model, {100 * r['saved']:.0f} % less compute (95 % CI {100 * r['saved_low']:.0f} to {100 * r['saved_high']:.0f} %), "
          f"at a mean-AUC difference of {r['diff']:+.3f} (95 % CI {r['ci_low']:+.3f} to {r['ci_high']:+.3f}). ")

@@ -47,6 +47,13 @@ def test_the_cascade_sentence_follows_its_interval(d, margin):
     assert ('shown better' in s) == (d[1] > 0)
 
 
+def test_a_cascade_that_sends_every_case_on_is_called_the_full_model():
+    "Band 1 (the validation split found nothing cheaper): the sentence says it saves nothing, not '-0 % less compute'."
+    s = cascade_sentence(dict(band=1., width=float('inf'), diff=0., ci_low=0., ci_high=0., non_inferior=True, margin=.01,
+                              gflops=.152, full_gflops=.152, saved=-0., saved_low=-0., saved_high=-0.))
+    assert 'saves nothing' in s and '0.152 GFLOPs' in s and '% less compute' not in s and '-0' not in s
+
+
 @settings(max_examples=30, deadline=None)
 @given(ds=st.lists(interval, min_size=15, max_size=15))
 def test_unseen_size_verdicts_follow_their_intervals(ds):

@@ -16,7 +16,7 @@ from .train import PREDICTION_COLUMNS, auc_midrank, fit, known_cases, mean_auc, 
 __all__ = ['PHANTOM_KEYS', 'RUN_COLUMNS', 'learnable_findings', 'phantom_dir', 'ensure_cache', 'write_ensemble', 'run_comparison',
            'auc_results', 'paper_table', 'resample_weights', 'patient_resamples', 'weighted_auc', 'resampled_aucs',
            'paired_bootstrap', 'prediction_arrays', 'compare', 'difference_sentence', 'headline_comparisons',
-           'finding_verdicts', 'learned_sentence']
+           'finding_verdicts', 'learned_sentence', 'branch_gaps', 'branch_sentence']
 
 # %% ../nbs/06_experiments.ipynb #e470da61
 def learnable_findings(cache_dir) -> list:
@@ -267,4 +267,32 @@ def learned_sentence(v: pd.DataFrame, bar: float = .75) -> str:
     if (t := v[v.verdict == 'learned, below the bar']).size: out.append(f'Learned, but below the bar: {fmt(t)}.')
     if (t := v[v.verdict == 'not shown to be learned']).size: out.append(f'Not shown to be learned (the interval reaches 0.5): {fmt(t)}.')
     if (t := v[v.verdict.str.startswith('no positive')]).size: out.append(f"Not scorable on this test set: {', '.join(t.index)}.")
+    return ' '.join(out)
+
+# %% ../nbs/06_experiments.ipynb #08c09ddb
+def branch_gaps(store: pd.DataFrame, n_boot: int = 1000, seed: int = 0, alpha: float = .05) -> pd.DataFrame:
+    "Per size and finding: SSBN's branch at that size ('SSBN @ s') minus the single model trained at it ('single s'), test AUC averaged over the shared seeds, with a paired patient-bootstrap interval."
+    names, rows = set(store.name), []
+    for a in sorted((n for n in names if n.startswith('SSBN @ ')), key=lambda n: int(n.rsplit(' ', 1)[1])):
+        s = int(a.rsplit(' ', 1)[1]); b = f'single {s}'
+        if b not in names: continue
+        pair = store[store.name.isin([a, b])]
+        for f in sorted(set(pair.finding[pair.name == a]) & set(pair.finding[pair.name == b])):
+            y = pair.label[(pair.finding == f) & (pair.name == a)]
+            if not ((y == 1).any() and (y == 0).any()): continue                  # no AUC without both classes
+            r = compare(pair[pair.finding == f], a, b, n_boot, seed, alpha)
+            rows.append(dict(size=s, finding=f, ssbn=r['mean_auc1'], single=r['mean_auc2'], diff=r['diff'], ci_low=r['ci_low'], ci_high=r['ci_high'], seeds=r['seeds']))
+    return pd.DataFrame(rows, columns=['size', 'finding', 'ssbn', 'single', 'diff', 'ci_low', 'ci_high', 'seeds'])
+
+def branch_sentence(g: pd.DataFrame) -> str:
+    "What `branch_gaps` shows, generated from its intervals: the (finding, size) pairs where SSBN's branch scores lower than the single model of that size, higher, or not differently."
+    if g.empty: return "No SSBN branch has a single-size model of its size in this store: nothing to compare."
+    fmt = lambda t: '; '.join(f"{f} at " + ', '.join(f"{r.size} px ({r.ssbn:.3f} vs {r.single:.3f}, {r.diff:+.3f}, 95 % CI {r.ci_low:+.3f} to {r.ci_high:+.3f})" for r in rows.itertuples())
+                              for f, rows in t.groupby('finding', sort=True))
+    lower, higher = g[g.ci_high < 0], g[g.ci_low > 0]
+    none = g[(g.ci_low <= 0) & (g.ci_high >= 0)]
+    seeds = int(g.seeds.max())
+    out = [f"SSBN's branch at each size against the single model trained at that size ({seeds} seed{'s' * (seeds != 1)}, paired by patient): "
+           f"lower for {fmt(lower) or 'none'}.", f"Higher for {fmt(higher) or 'none'}."]
+    if len(none): out.append('No difference shown for ' + '; '.join(f"{f} at {', '.join(f'{s} px' for s in t['size'])}" for f, t in none.groupby('finding', sort=True)) + '.')
     return ' '.join(out)

@@ -103,3 +103,37 @@ def test_each_finding_is_said_to_be_learned_exactly_as_its_interval_shows(tmp_pa
     store = write_result_set(tmp_path_factory.mktemp('v'), ssbn_signal=1., data_seed=data_seed, single_scale=signal)
     v = finding_verdicts(store, n_boot=200)
     check_learned_sentence(v, learned_sentence(v))
+
+
+def check_branch_sentence(g: pd.DataFrame, sentence: str):
+    "Every (finding, size) of `branch_gaps` is in the group its interval shows, with the computed numbers; no pair is in another group."
+    lower, rest = sentence.split('Higher for ', 1)
+    higher, _, none = rest.partition('No difference shown for ')
+    groups = {'lower': lower, 'higher': higher, 'none': none}
+    for r in g.itertuples():
+        want = 'lower' if r.ci_high < 0 else 'higher' if r.ci_low > 0 else 'none'
+        quoted = f'{r.size} px ({r.ssbn:.3f} vs {r.single:.3f}, {r.diff:+.3f}, 95 % CI {r.ci_low:+.3f} to {r.ci_high:+.3f})'
+        if want == 'none': assert re.search(rf'{r.finding} at [^;.]*\b{r.size} px', groups['none']), f'{r.finding} @ {r.size} is not said to show no difference: {sentence}'
+        else: assert re.search(rf'{r.finding} at [^;]*{re.escape(quoted)}', groups[want]), f'{r.finding} @ {r.size} is not said to be {want}: {sentence}'
+        for other in set(groups) - {want}: assert quoted not in groups[other], f'{r.finding} @ {r.size} is also said to be {other}: {sentence}'
+
+
+@settings(max_examples=8, deadline=None)
+@given(signal=st.floats(0., 2.5), data_seed=st.integers(0, 2**16))
+def test_each_ssbn_branch_is_said_to_score_as_its_interval_shows(tmp_path_factory, signal, data_seed):
+    "SSBN's branches carry `signal` x the label, the single sizes 0.8 / 0.9 / 1.0: from clearly worse to clearly better, each group is met."
+    from ssbn_course.experiments import branch_gaps, branch_sentence
+    g = branch_gaps(write_result_set(tmp_path_factory.mktemp('b'), ssbn_signal=signal, data_seed=data_seed), n_boot=200)
+    assert len(g) == 3 * len(FINDINGS), g                     # every size x finding of the result set is compared
+    check_branch_sentence(g, branch_sentence(g))
+
+
+def test_a_branch_sentence_that_contradicts_its_interval_fails(tmp_path):
+    "The check itself can fail: a sentence with one pair moved to the wrong group is caught."
+    from ssbn_course.experiments import branch_gaps, branch_sentence
+    g = branch_gaps(write_result_set(tmp_path, ssbn_signal=2.5), n_boot=200)
+    assert (g.ci_low > 0).any(), g
+    flipped = g.assign(ci_low=-g.ci_high, ci_high=-g.ci_low, diff=-g['diff'])    # every 'higher' said as 'lower'
+    try: check_branch_sentence(g, branch_sentence(flipped))
+    except AssertionError: return
+    raise AssertionError('a sentence saying the opposite of the intervals passed the check')

@@ -13,10 +13,11 @@ from scipy.stats import norm
 from .train import PREDICTION_COLUMNS, auc_midrank, fit, known_cases, mean_auc, per_finding_auc, read_run, read_store, train_config, write_run
 
 # %% auto #0
-__all__ = ['PHANTOM_KEYS', 'RUN_COLUMNS', 'learnable_findings', 'phantom_dir', 'ensure_cache', 'write_ensemble', 'run_comparison',
-           'auc_results', 'paper_table', 'resample_weights', 'patient_resamples', 'weighted_auc', 'resampled_aucs',
-           'paired_bootstrap', 'prediction_arrays', 'compare', 'difference_sentence', 'headline_comparisons',
-           'finding_verdicts', 'learned_sentence', 'branch_gaps', 'branch_sentence']
+__all__ = ['PHANTOM_KEYS', 'RUN_COLUMNS', 'learnable_findings', 'phantom_dir', 'in_course_run', 'ensure_cache', 'write_ensemble',
+           'trained_elsewhere', 'reuse_run', 'fit_once', 'run_comparison', 'auc_results', 'paper_table',
+           'resample_weights', 'patient_resamples', 'weighted_auc', 'resampled_aucs', 'paired_bootstrap',
+           'prediction_arrays', 'compare', 'difference_sentence', 'headline_comparisons', 'finding_verdicts',
+           'learned_sentence', 'branch_gaps', 'branch_sentence']
 
 # %% ../nbs/06_experiments.ipynb #e470da61
 def learnable_findings(cache_dir) -> list:
@@ -32,22 +33,47 @@ def phantom_dir(cfg: dict, out_dir) -> Path:
     key = json.dumps({k: cfg.get(k) for k in PHANTOM_KEYS}, sort_keys=True, default=str)
     return Path(out_dir) / f'phantoms-nih-{hashlib.sha256(key.encode()).hexdigest()[:8]}'
 
+def _complete(folder, last_file: str):
+    "Whether `folder` holds `last_file`, the file its writer writes last (so an interrupted write is never taken)."
+    return (Path(folder) / last_file).is_file()
+
+def in_course_run(out_dir, name: str, last_file: str, accept=None) -> Path:
+    """`out_dir/name`, unless a sibling chapter of the same course run (a folder beside `out_dir`) already holds a complete
+    `name` (its `last_file` written) that `accept` (if given) accepts: then that one. A chapter run alone makes its own."""
+    out_dir = Path(out_dir)
+    if _complete(out_dir / name, last_file): return out_dir / name
+    parent = out_dir.resolve().parent
+    for sib in sorted(parent.iterdir()) if parent.is_dir() else []:
+        f = sib / name
+        if sib.is_dir() and sib.resolve() != out_dir.resolve() and _complete(f, last_file) and (accept is None or accept(f)): return f
+    return out_dir / name
+
+def _source(cache_dir) -> str | None:
+    "The dataset folder a cache was prepared from (its cache.json), resolved."
+    import json
+    f = Path(cache_dir) / 'cache.json'
+    return str(Path(json.loads(f.read_text())['src']).resolve()) if f.is_file() else None
+
 def ensure_cache(cfg: dict, out_dir, data_dir=None, cache_dir=None, max_size: int | None = None) -> Path:
-    "A prepared cache (images at `max_size`, default the profile's largest size): `cache_dir` if given, else `data_dir` prepared, else a phantom dataset written and prepared under `out_dir`."
+    """A prepared cache (images at `max_size`, default the profile's largest size): `cache_dir` if given, else `data_dir` prepared, else a phantom
+    dataset written and prepared under `out_dir`. Phantoms and their cache are written once per course run: a chapter takes those another chapter
+    of the same run already wrote with the same settings (their folder names carry a digest of the settings)."""
     if cache_dir: return Path(cache_dir)
     max_size = max_size or max(cfg['sizes'])
     if data_dir is None:
         if cfg['dataset'] != 'phantoms': raise ValueError(f"The {cfg['profile']} profile trains on {cfg['dataset']}: pass data_dir= the dataset's folder (see data_prep/README.md).")
         from ssbn_course.layouts import write_phantom_dataset
-        data_dir = phantom_dir(cfg, out_dir)
-        if not (data_dir / 'Data_Entry_2017.csv').exists():
+        data_dir = in_course_run(out_dir, phantom_dir(cfg, '.').name, 'train_val_list.txt')     # the file write_nih writes last
+        if not _complete(data_dir, 'train_val_list.txt'):
             write_phantom_dataset(data_dir, 'nih', n_patients=cfg['n_patients'], studies_per_patient=cfg['studies_per_patient'], image_size=cfg['image_size'], workers=2,
                                   n_test_patients=cfg.get('n_test_patients'), prevalence=cfg.get('prevalence'))
         dataset = 'nih'
     else: dataset = 'nih' if cfg['dataset'] == 'phantoms' else cfg['dataset']
-    cache = Path(out_dir) / f'cache-{Path(data_dir).resolve().name}-{max_size}'     # named after its source: other data never meets an old cache
+    name = f'cache-{Path(data_dir).resolve().name}-{max_size}'                         # named after its source: other data never meets an old cache
+    cache = in_course_run(out_dir, name, 'labels.csv', accept=lambda c: _source(c) == str(Path(data_dir).resolve()))   # prepare writes labels.csv last
     prepare(dataset, data_dir, cache, max_size=max_size, workers=2)
     return cache
+
 
 # %% ../nbs/06_experiments.ipynb #5ebe04eb
 def write_ensemble(out_dir, member_dirs) -> Path:
@@ -64,15 +90,49 @@ def write_ensemble(out_dir, member_dirs) -> Path:
                 members=[Path(d).resolve().relative_to(Path(out_dir).resolve().parent).as_posix() for d in member_dirs])
     return write_run(out_dir, card, t[PREDICTION_COLUMNS])
 
-def run_comparison(cache_dir, out_dir, cfg: dict, seeds=None, progress: bool = True) -> pd.DataFrame:
-    "For each seed: one single-size model per size, their ensemble and the SSBN model, into `out_dir/seed{k}/`; returns `auc_results` of the store."
+def trained_elsewhere(reuse_from, cache_dir, config) -> Path | None:
+    "A finished run under `reuse_from` (e.g. the course run's folder) that trained exactly `config` on the same dataset as `cache_dir`, if there is one."
+    import json
+    if not reuse_from or not Path(reuse_from).is_dir(): return None
+    want = config.identity()
+    for card in sorted(Path(reuse_from).rglob('run.json')):
+        try: c = json.loads(card.read_text())
+        except ValueError: continue
+        if c.get('identity') == want and c.get('cache') and _source(c['cache']) == _source(cache_dir): return card.parent
+    return None
+
+def reuse_run(done, out_dir) -> Path:
+    "Finished run `done` copied to `out_dir` (checkpoints hard-linked where the disk allows), its card naming where it came from: a model is trained once per course run."
+    import os, shutil
+    card, preds = read_run(done)
+    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+    for f in Path(done).iterdir():
+        if f.is_file() and f.name not in ('run.json', 'predictions.csv.gz'):
+            (out_dir / f.name).unlink(missing_ok=True)
+            try: os.link(f, out_dir / f.name)
+            except OSError: shutil.copy2(f, out_dir / f.name)
+    write_run(out_dir, dict(card, reused_from=str(Path(done).resolve())), preds)          # the card last: a run is finished when it has one
+    return out_dir
+
+def fit_once(cache_dir, out_dir, config, reuse_from=None, progress: bool = True) -> Path:
+    "`fit` `config` into `out_dir`, unless a finished run of exactly it on the same data is under `reuse_from`: then that run is reused (`reuse_run`). Returns the run's folder."
+    done = None if (Path(out_dir) / 'run.json').exists() else trained_elsewhere(reuse_from, cache_dir, config)
+    if done:
+        if progress: print(f'{Path(out_dir).name}: reused {done} (trained earlier in this course run with the same configuration and data)')
+        return reuse_run(done, out_dir)
+    return fit(cache_dir, out_dir, config, progress=progress).dir
+
+def run_comparison(cache_dir, out_dir, cfg: dict, seeds=None, progress: bool = True, reuse_from=None) -> pd.DataFrame:
+    """For each seed: one single-size model per size, their ensemble and the SSBN model, into `out_dir/seed{k}/`; returns `auc_results` of the store.
+    A model another chapter already trained with the same configuration on the same data (under `reuse_from`) is reused, not trained again."""
     findings = learnable_findings(cache_dir)
     for seed in seeds or cfg['seeds']:
         d = Path(out_dir) / f'seed{seed}'
-        singles = [fit(cache_dir, d / f'single-{s}', train_config(cfg, sizes=(s,), seed=seed, findings=findings), progress=progress).dir for s in cfg['sizes']]
+        singles = [fit_once(cache_dir, d / f'single-{s}', train_config(cfg, sizes=(s,), seed=seed, findings=findings), reuse_from, progress) for s in cfg['sizes']]
         write_ensemble(d / 'ensemble', singles)
-        fit(cache_dir, d / 'ssbn', train_config(cfg, seed=seed, findings=findings), progress=progress)
+        fit_once(cache_dir, d / 'ssbn', train_config(cfg, seed=seed, findings=findings), reuse_from, progress)
     return auc_results(read_store(out_dir, 'test'))
+
 
 # %% ../nbs/06_experiments.ipynb #69a83b5f
 RUN_COLUMNS = ['name', 'model', 'variant', 'arch', 'sizes', 'max_size', 'seed', 'output', 'size', 'params', 'split']
@@ -269,14 +329,15 @@ def learned_sentence(v: pd.DataFrame, bar: float = .75) -> str:
     if (t := v[v.verdict.str.startswith('no positive')]).size: out.append(f"Not scorable on this test set: {', '.join(t.index)}.")
     return ' '.join(out)
 
-# %% ../nbs/06_experiments.ipynb #08c09ddb
+# %% ../nbs/06_experiments.ipynb #f49dc7a7
 def branch_gaps(store: pd.DataFrame, n_boot: int = 1000, seed: int = 0, alpha: float = .05) -> pd.DataFrame:
-    "Per size and finding: SSBN's branch at that size ('SSBN @ s') minus the single model trained at it ('single s'), test AUC averaged over the shared seeds, with a paired patient-bootstrap interval."
-    names, rows = set(store.name), []
-    for a in sorted((n for n in names if n.startswith('SSBN @ ')), key=lambda n: int(n.rsplit(' ', 1)[1])):
-        s = int(a.rsplit(' ', 1)[1]); b = f'single {s}'
-        if b not in names: continue
-        pair = store[store.name.isin([a, b])]
+    "Per size and finding: each SSBN model's branch at that size (its per-size output) minus the single model trained at that size, test AUC averaged over the shared seeds, with a paired patient-bootstrap interval."
+    singles = store[store.model == 'single'].drop_duplicates('name').set_index('max_size').name
+    branches = store[(store.model == 'SSBN') & (store.output == 'size')].drop_duplicates(['name', 'size']).sort_values('size')
+    rows = []
+    for a, s in zip(branches.name, branches['size'].astype(int)):
+        if s not in singles.index: continue
+        b = singles[s]; pair = store[store.name.isin([a, b])]
         for f in sorted(set(pair.finding[pair.name == a]) & set(pair.finding[pair.name == b])):
             y = pair.label[(pair.finding == f) & (pair.name == a)]
             if not ((y == 1).any() and (y == 0).any()): continue                  # no AUC without both classes

@@ -8,32 +8,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import PROFILES
-from .experiments import auc_results, learnable_findings
+from .experiments import auc_results, fit_once, learnable_findings, trained_elsewhere
 from .experiments import resample_weights, weighted_auc
 import json
 from .train import fit, per_finding_auc, read_run, read_store, train_config, write_run
 
 # %% auto #0
-__all__ = ['SWEEP', 'PAPER_RATIOS', 'trained_elsewhere', 'train_sweep', 'sweep_table', 'resolution_ratio', 'best_size',
-           'generator_need']
+__all__ = ['SWEEP', 'PAPER_RATIOS', 'train_sweep', 'sweep_table', 'resolution_ratio', 'best_size', 'generator_need']
 
 # %% ../nbs/09_resolution.ipynb #0558d634
 SWEEP = {p: dict(sizes=c['sweep_sizes'], archs=c['sweep_archs'], ssbn_sizes=c['sizes']) for p, c in PROFILES.items()}   # a view of the profiles
-
-def _source(cache_dir) -> str | None:
-    "The dataset folder a cache was prepared from (its cache.json), resolved."
-    f = Path(cache_dir) / 'cache.json'
-    return str(Path(json.loads(f.read_text())['src']).resolve()) if f.is_file() else None
-
-def trained_elsewhere(reuse_from, cache_dir, config) -> Path | None:
-    "A finished run under `reuse_from` (e.g. chapter 6's comparison) that trained exactly `config` on the same dataset as `cache_dir`, if there is one."
-    if not reuse_from or not Path(reuse_from).is_dir(): return None
-    want = config.identity()
-    for card in sorted(Path(reuse_from).rglob('run.json')):
-        try: c = json.loads(card.read_text())
-        except ValueError: continue
-        if c.get('identity') == want and c.get('cache') and _source(c['cache']) == _source(cache_dir): return card.parent
-    return None
 
 def train_sweep(cache_dir, out_dir, cfg: dict, archs, sizes, per_label: bool = False, progress: bool = True, findings=None, reuse_from=None) -> pd.DataFrame:
     """Train one model per (arch, size) — or per (arch, size, finding) with `per_label` — into `out_dir`, on `findings` (default: every
@@ -44,12 +28,7 @@ def train_sweep(cache_dir, out_dir, cfg: dict, archs, sizes, per_label: bool = F
         for s in sizes:
             for fs in ([[f] for f in findings] if per_label else [findings]):
                 d = Path(out_dir) / f'{arch}-{s}' / ('-'.join(fs).replace(' ', '_') if per_label else 'all')
-                config = train_config(cfg, arch=arch, sizes=(s,), findings=fs)
-                done = None if (d / 'run.json').exists() else trained_elsewhere(reuse_from, cache_dir, config)
-                if done:
-                    card, preds = read_run(done); write_run(d, dict(card, reused_from=str(done.resolve())), preds)
-                    if progress: print(f'{arch} {s} px: reused {done} (trained by an earlier chapter with the same configuration and data)')
-                else: fit(cache_dir, d, config, progress=progress)
+                fit_once(cache_dir, d, train_config(cfg, arch=arch, sizes=(s,), findings=fs), reuse_from, progress)
     return read_store(out_dir, 'test')
 
 def sweep_table(store: pd.DataFrame) -> pd.DataFrame:

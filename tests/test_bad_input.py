@@ -293,3 +293,19 @@ def test_a_killed_prepare_resumes_to_the_same_cache(tmp_path):
     whole = prepare('nih', src, tmp_path / 'w', max_size=512, workers=1)
     pd.testing.assert_frame_equal(resumed.drop(columns='path'), whole.drop(columns='path'))
     for f in whole.file: assert np.array_equal(np.load(tmp_path / 'k' / f), np.load(tmp_path / 'w' / f))
+
+
+# --- a model is trained once per course run ------------------------------------------------------------------------
+def test_a_finished_run_is_reused_not_retrained_and_another_config_is_trained(cache64, tmp_path):
+    "fit_once takes a sibling chapter's run of exactly the same config and data (loadable, same predictions, card says where from); any other config trains."
+    from ssbn_course.experiments import fit_once, learnable_findings
+    from ssbn_course.train import TrainConfig, fit, load_trained, read_run
+    cfg = TrainConfig(sizes=(32,), epochs=1, batch_size=8, max_steps=2, seed=3, findings=learnable_findings(cache64))   # as the chapters call it
+    first = fit(cache64, tmp_path / '03_ssbn' / 'model', cfg, progress=False).dir
+    again = fit_once(cache64, tmp_path / '06_experiments' / 'single-32', cfg, reuse_from=tmp_path, progress=False)
+    card, preds = read_run(again)
+    assert card['reused_from'] == str(first.resolve())
+    pd.testing.assert_frame_equal(preds, read_run(first)[1])
+    load_trained(again / 'best.pt')                                                   # the checkpoint came with it, verified by its digest
+    other = fit_once(cache64, tmp_path / '06_experiments' / 'seed4', TrainConfig(**{**cfg.__dict__, 'seed': 4}), reuse_from=tmp_path, progress=False)
+    assert 'reused_from' not in read_run(other)[0]

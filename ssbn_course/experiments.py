@@ -330,8 +330,10 @@ def learned_sentence(v: pd.DataFrame, bar: float = .75) -> str:
     return ' '.join(out)
 
 # %% ../nbs/06_experiments.ipynb #f49dc7a7
-def branch_gaps(store: pd.DataFrame, n_boot: int = 1000, seed: int = 0, alpha: float = .05) -> pd.DataFrame:
-    "Per size and finding: each SSBN model's branch at that size (its per-size output) minus the single model trained at that size, test AUC averaged over the shared seeds, with a paired patient-bootstrap interval."
+def branch_gaps(store: pd.DataFrame, n_boot: int = 1000, seed: int = 0, alpha: float = .05, margin: float = .02) -> pd.DataFrame:
+    """Per size and finding: each SSBN model's branch at that size (its per-size output) minus the single model trained at that size, test AUC averaged
+    over the shared seeds, with a paired patient-bootstrap interval and its verdict: 'lower' or 'higher' (the interval excludes 0 and reaches beyond
+    ±`margin`), 'within the margin' (the whole interval inside ±`margin`: equivalent for the study's purpose) or 'not determined' (the rest)."""
     singles = store[store.model == 'single'].drop_duplicates('name').set_index('max_size').name
     branches = store[(store.model == 'SSBN') & (store.output == 'size')].drop_duplicates(['name', 'size']).sort_values('size')
     rows = []
@@ -342,18 +344,21 @@ def branch_gaps(store: pd.DataFrame, n_boot: int = 1000, seed: int = 0, alpha: f
             y = pair.label[(pair.finding == f) & (pair.name == a)]
             if not ((y == 1).any() and (y == 0).any()): continue                  # no AUC without both classes
             r = compare(pair[pair.finding == f], a, b, n_boot, seed, alpha)
-            rows.append(dict(size=s, finding=f, ssbn=r['mean_auc1'], single=r['mean_auc2'], diff=r['diff'], ci_low=r['ci_low'], ci_high=r['ci_high'], seeds=r['seeds']))
-    return pd.DataFrame(rows, columns=['size', 'finding', 'ssbn', 'single', 'diff', 'ci_low', 'ci_high', 'seeds'])
+            lo, hi = r['ci_low'], r['ci_high']
+            verdict = 'within the margin' if -margin < lo and hi < margin else 'lower' if hi < 0 else 'higher' if lo > 0 else 'not determined'
+            rows.append(dict(size=s, finding=f, ssbn=r['mean_auc1'], single=r['mean_auc2'], diff=r['diff'], ci_low=lo, ci_high=hi, seeds=r['seeds'], verdict=verdict))
+    return pd.DataFrame(rows, columns=['size', 'finding', 'ssbn', 'single', 'diff', 'ci_low', 'ci_high', 'seeds', 'verdict']).assign(margin=margin)
 
 def branch_sentence(g: pd.DataFrame) -> str:
-    "What `branch_gaps` shows, generated from its intervals: the (finding, size) pairs where SSBN's branch scores lower than the single model of that size, higher, or not differently."
+    "What `branch_gaps` shows, generated from its verdicts: where SSBN's branch scores lower than the single model of its size, higher, the same within the margin, or undetermined."
     if g.empty: return "No SSBN branch has a single-size model of its size in this store: nothing to compare."
-    fmt = lambda t: '; '.join(f"{f} at " + ', '.join(f"{r.size} px ({r.ssbn:.3f} vs {r.single:.3f}, {r.diff:+.3f}, 95 % CI {r.ci_low:+.3f} to {r.ci_high:+.3f})" for r in rows.itertuples())
-                              for f, rows in t.groupby('finding', sort=True))
-    lower, higher = g[g.ci_high < 0], g[g.ci_low > 0]
-    none = g[(g.ci_low <= 0) & (g.ci_high >= 0)]
-    seeds = int(g.seeds.max())
+    quote = lambda t: '; '.join(f"{f} at " + ', '.join(f"{r.size} px ({r.ssbn:.3f} vs {r.single:.3f}, {r.diff:+.3f}, 95 % CI {r.ci_low:+.3f} to {r.ci_high:+.3f})" for r in rows.itertuples())
+                                for f, rows in t.groupby('finding', sort=True))
+    names = lambda t: '; '.join(f"{f} at {', '.join(f'{s} px' for s in rows['size'])}" for f, rows in t.groupby('finding', sort=True))
+    seeds, m = int(g.seeds.max()), float(g.margin.iloc[0])
     out = [f"SSBN's branch at each size against the single model trained at that size ({seeds} seed{'s' * (seeds != 1)}, paired by patient): "
-           f"lower for {fmt(lower) or 'none'}.", f"Higher for {fmt(higher) or 'none'}."]
-    if len(none): out.append('No difference shown for ' + '; '.join(f"{f} at {', '.join(f'{s} px' for s in t['size'])}" for f, t in none.groupby('finding', sort=True)) + '.')
+           f"lower for {quote(g[g.verdict == 'lower']) or 'none'}.", f"Higher for {quote(g[g.verdict == 'higher']) or 'none'}."]
+    if (t := g[g.verdict == 'within the margin']).size: out.append(f"The same within ±{m:g} (the whole interval inside it) for {names(t)}.")
+    if (t := g[g.verdict == 'not determined']).size: out.append(f"Not determined (the interval includes 0 and reaches beyond ±{m:g}) for {names(t)}.")
     return ' '.join(out)
+

@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import PROFILES
-from .experiments import auc_results, fit_once, learnable_findings, trained_elsewhere
+from .experiments import auc_results, fit_once, learnable_findings
 from .experiments import resample_weights, weighted_auc
-import json
-from .train import fit, per_finding_auc, read_run, read_store, train_config, write_run
+from .train import per_finding_auc, read_store, train_config
 
 # %% auto #0
 __all__ = ['SWEEP', 'PAPER_RATIOS', 'train_sweep', 'sweep_table', 'resolution_ratio', 'best_size', 'generator_need']

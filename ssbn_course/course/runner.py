@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 # %% auto #0
-__all__ = ['course_dir', 'chapters', 'notebook_parameters', 'run_notebook', 'machine', 'disk_bytes', 'run_course']
+__all__ = ['KERNEL_START_TRIES', 'course_dir', 'chapters', 'notebook_parameters', 'run_notebook', 'machine', 'disk_bytes',
+           'run_course']
 
 # %% ../../nbs/90_runner.ipynb #dc66fe5a
 def course_dir() -> Path:
@@ -42,21 +43,35 @@ def _logging_kernel_manager(log_path):
             with open(log_path, 'ab') as log: return await super()._async_launch_kernel(kernel_cmd, stderr=log, **kw)
     return LoggingKernelManager
 
+KERNEL_START_TRIES = 3      # a kernel that dies before running anything is started again, at most this many times in all
+
+def _died_at_start(e: Exception) -> bool:
+    "Whether `e` says the kernel died before it ran anything: e.g. two kernels started at once took the same free TCP port (a race in jupyter_client), which a new start fixes."
+    return 'died before replying to kernel_info' in str(e)
+
 def run_notebook(path, out_nb, parameters: dict | None = None, kernel: str = 'python3', cwd=None, log_output: bool = False) -> dict:
-    "Execute `path` into `out_nb` with papermill; return status, seconds and, on failure, the cell index and exception. The kernel's own messages go to `<out_nb>.kernel.log`; the cells' output stays in the notebook."
+    "Execute `path` into `out_nb` with papermill; return status, seconds and, on failure, the cell index and exception. The kernel's own messages go to `<out_nb>.kernel.log`; the cells' output stays in the notebook. A kernel that dies before its first cell is started again (`KERNEL_START_TRIES`), which the log records."
     import papermill as pm
     known = notebook_parameters(path)
     params = {k: v for k, v in (parameters or {}).items() if k in known and v is not None}
     Path(out_nb).parent.mkdir(parents=True, exist_ok=True)
+    log = Path(out_nb).resolve().with_suffix('.kernel.log')     # absolute: papermill runs inside `cwd`
     os.environ['PATH'] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get('PATH', '')   # the kernel runs this Python
     t0, res = time.perf_counter(), dict(notebook=Path(path).name, output=str(out_nb), status='ok', cell=None, error=None)
-    try: pm.execute_notebook(str(path), str(out_nb), parameters=params, kernel_name=kernel, cwd=str(cwd) if cwd else None, progress_bar=False, log_output=log_output,
-                           kernel_manager_class=_logging_kernel_manager(Path(out_nb).resolve().with_suffix('.kernel.log')))   # absolute: papermill runs inside `cwd`
-    except pm.PapermillExecutionError as e:   # report the cell's index in the source notebook, not counting papermill's injected cell
-        res.update(status='failed', cell=e.cell_index - (1 if params and e.cell_index > _parameters_cell(path) else 0), error=f'{e.ename}: {e.evalue}')
-    except Exception as e: res.update(status='failed', error=f'{type(e).__name__}: {e}')
+    for attempt in range(1, KERNEL_START_TRIES + 1):
+        try: pm.execute_notebook(str(path), str(out_nb), parameters=params, kernel_name=kernel, cwd=str(cwd) if cwd else None, progress_bar=False,
+                                 log_output=log_output, kernel_manager_class=_logging_kernel_manager(log))
+        except pm.PapermillExecutionError as e:   # report the cell's index in the source notebook, not counting papermill's injected cell
+            res.update(status='failed', cell=e.cell_index - (1 if params and e.cell_index > _parameters_cell(path) else 0), error=f'{e.ename}: {e.evalue}')
+        except Exception as e:
+            if _died_at_start(e) and attempt < KERNEL_START_TRIES:
+                with open(log, 'a') as f: f.write(f'[ssbn-course] The kernel died before running anything ({e}); starting it again (try {attempt + 1} of {KERNEL_START_TRIES}).\n')
+                continue
+            res.update(status='failed', error=f'{type(e).__name__}: {e}')
+        break
     res['seconds'] = round(time.perf_counter() - t0, 1)
     return res
+
 
 # %% ../../nbs/90_runner.ipynb #678f9f2b
 def _headline(results: dict, width: int = 100) -> str:

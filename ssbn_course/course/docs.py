@@ -4,14 +4,14 @@
 
 # %% ../../nbs/93_docs.ipynb #e93d2073
 from __future__ import annotations
-import copy, html, importlib, inspect, io, json, re, shutil, tempfile
+import copy, html, importlib, inspect, io, itertools, json, re, shutil, tempfile
 from pathlib import Path
 import nbformat
 
 # %% auto #0
 __all__ = ['WIDGET_STATIC', 'WIDGET_NOTE', 'PLOTLY_MIME', 'WIDGET_MIME', 'SITE_CSS', 'COLAB_BADGE_SVG', 'FAVICON_SVG',
            'README_NOTE', 'site_pages', 'notebook_title', 'mathml', 'module_chapters', 'api_card', 'hidden_widget',
-           'progress_html', 'widget_html', 'static_output', 'prepare_notebook', 'sphinx_config', 'setup',
+           'progress_html', 'widget_html', 'static_output', 'prepare_notebook', 'source_map', 'sphinx_config', 'setup',
            'toctree_cells', 'api_page', 'build_site', 'execute_pages', 'measured_section', 'command_measurements',
            'readme_text', 'write_readme']
 
@@ -227,6 +227,10 @@ def prepare_notebook(nb, name: str = 'page', built: set | None = None):
     nb.cells = cells
     return nb
 
+def source_map(cells) -> list:
+    "Each cell's first line as if the page were one text file (MyST-NB's `source_map` metadata). MyST parses every `{eval-rst}` block (an API card) after as many blank lines as its starting line, and without a map MyST-NB starts a notebook's cell *i* at line 10000 (*i* + 1)."
+    return list(itertools.accumulate((c.source.count('\n') + 2 for c in cells[:-1]), initial=0))
+
 # %% ../../nbs/93_docs.ipynb #23d988b9
 SITE_CSS = """
 .provenance { font-size: .85em; color: #59636e; background: #f6f8fa; border-left: 3px solid #8c959f; padding: 6px 10px; margin: 8px 0 16px; }
@@ -365,6 +369,7 @@ def build_site(out, executed=None, nbs=None, only=None, student: bool = False) -
             page = prepare_notebook(nb, p.stem, built)
             page.cells.insert(1, nbformat.v4.new_markdown_cell(head))
             if p.stem == 'index': page.cells += toctree_cells(pages, titles)
+            page.metadata['source_map'] = source_map(page.cells)
             nbformat.write(page, str(src / p.name))
             report.append(dict(page=f'{p.stem}.html', executed=exe is not None, failed=bool(nb.metadata.get('papermill', {}).get('exception'))))
         (src / 'api.md').write_text(api_page(module_chapters(nbs), built))

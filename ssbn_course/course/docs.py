@@ -411,14 +411,14 @@ def command_measurements(folder) -> str:
     f, ci = Path(folder) / 'quick.json', Path(folder) / 'ci.json'
     if not f.is_file(): return ''
     m = json.loads(f.read_text()); mc, d = m['machine'], m.get('disk', {})
-    tests = ''
+    tests, on = '', lambda mc: f"{mc['cores']} cores of {mc['cpu']}" + (f", GPU {mc['gpu']}" if mc.get('gpu') else ', no GPU')
     if ci.is_file():
-        c = json.loads(ci.read_text())
-        tests = (f" Command 2, as `.ci/run` last recorded it from a fresh clone (commit {c['machine'].get('commit') or '?'}, same kind of machine): "
+        c = json.loads(ci.read_text()); cm = c['machine']
+        same = (cm.get('cpu'), cm.get('cores'), cm.get('gpu')) == (mc.get('cpu'), mc.get('cores'), mc.get('gpu'))
+        tests = (f" Command 2, as `.ci/run` last recorded it from a fresh clone (commit {cm.get('commit') or '?'}, {'the same kind of machine' if same else on(cm)}): "
                  f"**{c['test_seconds'] / 60:.1f} min** for the tests ({c['pytest']}), after an install of {c['install_seconds'] / 60:.1f} min.")
     disk = (f", the environment it installed {d['environment_gb']:.1f} GB on disk and the run folder {d['run_mb']:.0f} MB" if d else '')
-    return (f"Command 1, as its last recorded run measured itself (commit {mc.get('commit') or '?'}, {mc['cores']} cores of {mc['cpu']}"
-            f"{', GPU ' + mc['gpu'] if mc.get('gpu') else ', no GPU'}): the run took **{m['seconds'] / 60:.1f} min** (install not included){disk}. "
+    return (f"Command 1, as its last recorded run measured itself (commit {mc.get('commit') or '?'}, {on(mc)}): the run took **{m['seconds'] / 60:.1f} min** (install not included){disk}. "
             f"Per chapter: [Measured](#measured) below.{tests}")
 
 def readme_text(nbs=None) -> str:

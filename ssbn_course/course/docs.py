@@ -392,6 +392,10 @@ def execute_pages(run_dir, profile: str = 'quick', nbs=None, only=None):
 # %% ../../nbs/93_docs.ipynb #27c0ad9e
 README_NOTE = '<!-- Generated from nbs/index.ipynb by `ssbn-course readme`: edit the notebook, then run that command. -->'
 
+def _machine_words(mc: dict) -> str:
+    "A run record's machine in words: '2 cores of <cpu>, no GPU' (or ', GPU <name>')."
+    return f"{mc['cores']} cores of {mc['cpu']}" + (f", GPU {mc['gpu']}" if mc.get('gpu') else ', no GPU')
+
 def measured_section(folder) -> str:
     "Markdown tables of the `measured.json` records in `folder` (written by `ssbn-course run`, copied by `readme --measured`): machine, total and per-chapter wall time."
     parts = []
@@ -400,8 +404,7 @@ def measured_section(folder) -> str:
         if m.get('kind') == 'ci': continue                       # .ci/run's record: the sentence under command 2
         rows = '\n'.join(f"| {c['notebook']} | {c['status']} | {c['seconds']:.0f} |" for c in m['chapters'])
         parts.append(f"### `ssbn-course run --profile {m['profile']}`, as the run recorded it\n\n"
-                     f"{m['finished']}, commit {mc.get('commit') or '?'}, on {mc['cores']} cores of {mc['cpu']}"
-                     f"{', GPU ' + mc['gpu'] if mc.get('gpu') else ', no GPU'}, torch {mc['torch']}: **{m['seconds'] / 60:.1f} min** for the chapters "
+                     f"{m['finished']}, commit {mc.get('commit') or '?'}, on {_machine_words(mc)}, torch {mc['torch']}: **{m['seconds'] / 60:.1f} min** for the chapters "
                      f"(install not included). Generated from `docs/measured/{f.name}`.\n\n"
                      f"| chapter | status | seconds |\n|---|---|---|\n{rows}")
     return '\n\n'.join(parts)
@@ -411,14 +414,14 @@ def command_measurements(folder) -> str:
     f, ci = Path(folder) / 'quick.json', Path(folder) / 'ci.json'
     if not f.is_file(): return ''
     m = json.loads(f.read_text()); mc, d = m['machine'], m.get('disk', {})
-    tests, on = '', lambda mc: f"{mc['cores']} cores of {mc['cpu']}" + (f", GPU {mc['gpu']}" if mc.get('gpu') else ', no GPU')
+    tests = ''
     if ci.is_file():
         c = json.loads(ci.read_text()); cm = c['machine']
         same = (cm.get('cpu'), cm.get('cores'), cm.get('gpu')) == (mc.get('cpu'), mc.get('cores'), mc.get('gpu'))
-        tests = (f" Command 2, as `.ci/run` last recorded it from a fresh clone (commit {cm.get('commit') or '?'}, {'the same kind of machine' if same else on(cm)}): "
+        tests = (f" Command 2, as `.ci/run` last recorded it from a fresh clone (commit {cm.get('commit') or '?'}, {'the same kind of machine' if same else _machine_words(cm)}): "
                  f"**{c['test_seconds'] / 60:.1f} min** for the tests ({c['pytest']}), after an install of {c['install_seconds'] / 60:.1f} min.")
     disk = (f", the environment it installed {d['environment_gb']:.1f} GB on disk and the run folder {d['run_mb']:.0f} MB" if d else '')
-    return (f"Command 1, as its last recorded run measured itself (commit {mc.get('commit') or '?'}, {on(mc)}): the run took **{m['seconds'] / 60:.1f} min** (install not included){disk}. "
+    return (f"Command 1, as its last recorded run measured itself (commit {mc.get('commit') or '?'}, {_machine_words(mc)}): the run took **{m['seconds'] / 60:.1f} min** (install not included){disk}. "
             f"Per chapter: [Measured](#measured) below.{tests}")
 
 def readme_text(nbs=None) -> str:

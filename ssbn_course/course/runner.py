@@ -72,7 +72,6 @@ def run_notebook(path, out_nb, parameters: dict | None = None, kernel: str = 'py
     res['seconds'] = round(time.perf_counter() - t0, 1)
     return res
 
-
 # %% ../../nbs/90_runner.ipynb #678f9f2b
 def _headline(results: dict, width: int = 100) -> str:
     "A chapter's recorded results as one short line: `key=value, ...`, floats to 3 decimals, cut at `width`."

@@ -17,10 +17,10 @@ from .layouts import NIH_FINDINGS, CHEXPERT_LABELS, VINDR_LABELS
 
 # %% auto #0
 __all__ = ['HARMONISED', 'VINDR_GLOBAL', 'LABEL_MAPS', 'TABLE_COLUMNS', 'UNCERTAINTY_POLICIES', 'BLANK_POLICIES', 'LOADERS',
-           'GRAY_MEAN', 'GRAY_STD', 'ImageReadError', 'read_dicom', 'read_image', 'shared_findings', 'plain_names',
-           'unique_rows', 'safe_join', 'patient_split', 'check_patient_splits', 'load_nih', 'load_chexpert',
-           'load_vindr', 'load_table', 'findings_of', 'load_boxes', 'image_shape', 'letterbox', 'prepare',
-           'CachedImages', 'augment', 'multi_size_batch']
+           'GRAY_MEAN', 'GRAY_STD', 'KEEP_BYTES', 'ImageReadError', 'read_dicom', 'read_image', 'shared_findings',
+           'plain_names', 'unique_rows', 'safe_join', 'patient_split', 'check_patient_splits', 'load_nih',
+           'load_chexpert', 'load_vindr', 'load_table', 'findings_of', 'load_boxes', 'image_shape', 'letterbox',
+           'prepare', 'CachedImages', 'augment', 'multi_size_batch']
 
 # %% ../nbs/02_data.ipynb #9a9b710b
 class ImageReadError(ValueError):
@@ -298,10 +298,11 @@ def prepare(dataset: str, src, out, max_size: int = 1024, workers: int | None = 
 
 # %% ../nbs/02_data.ipynb #88a0c529
 GRAY_MEAN, GRAY_STD = 0.449, 0.226      # ImageNet's mean and std averaged over RGB
+KEEP_BYTES = 256 * 2**20                 # a split at most this large is read from disk once, then kept in memory
 
 class CachedImages(torch.utils.data.Dataset):
-    "Images of one split of a cache written by `prepare`, as (uint8 1xNxN tensor, float labels with NaN = unknown)."
-    def __init__(self, cache_dir, split: str | None = None, findings=None):
+    "Images of one split of a cache written by `prepare`, as (uint8 1xNxN tensor, float labels with NaN = unknown); a split of at most `keep_bytes` is kept in memory once read."
+    def __init__(self, cache_dir, split: str | None = None, findings=None, keep_bytes: int = KEEP_BYTES):
         self.root = Path(cache_dir)
         if not (self.root / 'labels.csv').is_file(): raise FileNotFoundError(f'{self.root}/labels.csv not found: run `ssbn-course prepare` first.')
         t = pd.read_csv(self.root / 'labels.csv', dtype={'patient': str, 'image_id': str})
@@ -311,10 +312,17 @@ class CachedImages(torch.utils.data.Dataset):
         missing = [f for f in self.findings if f not in t.columns]
         if missing: raise ValueError(f'{self.root}/labels.csv has no column(s) {missing}; it labels {findings_of(t)}.')
         self.labels = torch.tensor(self.table[self.findings].values, dtype=torch.float32)
+        side = json.loads((self.root / 'cache.json').read_text()).get('max_size') if (self.root / 'cache.json').is_file() else None
+        self.kept = {} if side and len(self.table) * side * side <= keep_bytes else None   # every epoch reads every image: from disk only the first time
 
     def __len__(self): return len(self.table)
     def __getitem__(self, i):
-        return torch.from_numpy(np.load(self.root / self.table.file[i]))[None], self.labels[i]
+        i = int(i)
+        x = self.kept.get(i) if self.kept is not None else None
+        if x is None:
+            x = torch.from_numpy(np.load(self.root / self.table.file[i]))[None]
+            if self.kept is not None: self.kept[i] = x
+        return x, self.labels[i]
 
 def augment(x: torch.Tensor, generator: torch.Generator | None = None, degrees: float = 5., scale: float = .05, shift: float = .04) -> torch.Tensor:
     "One random rotation/scale/shift per image of a float batch (B, C, H, W)."

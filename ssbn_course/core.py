@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['PROFILES', 'profile_config', 'seed_everything', 'default_device', 'dated_run_dir', 'out_path', 'resize', 'sizes_of',
-           'held_out_patients', 'record']
+           'held_out_patients', 'record', 'die_with_parent']
 
 # %% ../nbs/00_core.ipynb #b8a47de1
 PROFILES = {
@@ -94,3 +94,15 @@ def record(metrics: dict, out_dir='.', name: str = 'results.json') -> Path:
     old.update({str(k): _jsonable(v) for k, v in metrics.items()})
     tmp = p.with_suffix('.tmp'); tmp.write_text(json.dumps(old, indent=1, default=str)); os.replace(tmp, p)
     return p
+
+# %% ../nbs/00_core.ipynb #c0a4d1e8
+def die_with_parent():
+    "End this (worker) process as soon as the process that started it is gone, even after `kill -9`."
+    import ctypes, signal, threading, time
+    parent = os.getppid()
+    try: ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # Linux's PR_SET_PDEATHSIG: the kernel sends SIGKILL when the parent dies
+    except Exception: pass
+    def watch():                                                       # elsewhere: poll
+        while os.getppid() == parent: time.sleep(1)
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True).start()

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/91_batch.ipynb #855fa37e
 from __future__ import annotations
-import hashlib, itertools, json, os, re, threading, time
+import hashlib, itertools, json, os, re, time
 from dataclasses import dataclass
 from pathlib import Path
 import pandas as pd
@@ -127,22 +127,11 @@ def execute_run(nb: str, params: dict, out_nb: str, folder: str, kernel: str = '
 # %% ../../nbs/91_batch.ipynb #5d570f55
 def _pin_worker(slots, threads: int):
     "Pool initializer: this worker process keeps one GPU (if any) and its share of CPU threads; its kernels inherit both. It dies with the batch."
-    _die_with_parent()
+    from ssbn_course.core import die_with_parent                # here, not at the top: `ssbn-course batch` itself starts without torch
+    die_with_parent()
     gpu = slots.get()
     if gpu is not None: os.environ['CUDA_VISIBLE_DEVICES'] = gpu
     os.environ['OMP_NUM_THREADS'] = os.environ['MKL_NUM_THREADS'] = str(threads)
-
-def _die_with_parent():
-    "End this worker when the batch that started it is gone (even after `kill -9`): a worker must never go on taking queued runs alone."
-    parent = os.getppid()
-    try:                                                        # Linux: the kernel sends SIGKILL when the parent dies
-        import ctypes, signal
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
-    except Exception: pass
-    def watch():                                                # elsewhere: poll
-        while os.getppid() == parent: time.sleep(1)
-        os._exit(1)
-    threading.Thread(target=watch, daemon=True).start()
 
 def _gpus() -> list:
     try:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_experiments.ipynb #2fbfb084
 from __future__ import annotations
-import warnings
+import json, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -14,8 +14,8 @@ from .train import PREDICTION_COLUMNS, auc_midrank, fit, known_cases, mean_auc, 
 
 # %% auto #0
 __all__ = ['PHANTOM_KEYS', 'RUN_COLUMNS', 'learnable_findings', 'phantom_dir', 'in_course_run', 'ensure_cache', 'write_ensemble',
-           'trained_elsewhere', 'reuse_run', 'fit_once', 'run_comparison', 'auc_results', 'paper_table',
-           'resample_weights', 'patient_resamples', 'weighted_auc', 'resampled_aucs', 'paired_bootstrap',
+           'trained_elsewhere', 'reuse_run', 'fit_once', 'train_processes', 'fit_many', 'run_comparison', 'auc_results',
+           'paper_table', 'resample_weights', 'patient_resamples', 'weighted_auc', 'resampled_aucs', 'paired_bootstrap',
            'prediction_arrays', 'compare', 'difference_sentence', 'headline_comparisons', 'finding_verdicts',
            'learned_sentence', 'branch_gaps', 'branch_sentence']
 
@@ -122,17 +122,79 @@ def fit_once(cache_dir, out_dir, config, reuse_from=None, progress: bool = True)
         return reuse_run(done, out_dir)
     return fit(cache_dir, out_dir, config, progress=progress).dir
 
+# %% ../nbs/06_experiments.ipynb #f1a2b3c5
+def train_processes(n_jobs: int, device=None) -> int:
+    """How many of `n_jobs` models to train at once: `SSBN_TRAIN_PROCESSES` if set; else one on a GPU, and on the CPU one per thread
+    of this process's budget (`torch.get_num_threads()`, which a batch's `OMP_NUM_THREADS` lowers), at most 4."""
+    import os, torch
+    from ssbn_course.core import default_device
+    if v := os.environ.get('SSBN_TRAIN_PROCESSES', '').strip():
+        if not v.isdigit() or int(v) < 1: raise ValueError(f'SSBN_TRAIN_PROCESSES={v!r}: set it to a whole number of processes, 1 or more (1 trains one model at a time).')
+        return min(int(v), max(n_jobs, 1))
+    if torch.device(device or default_device()).type != 'cpu': return 1
+    return max(1, min(n_jobs, torch.get_num_threads(), 4))
+
+def _train_worker(threads: int):
+    "Initializer of a training process: it dies with the notebook's kernel and uses its share of the CPU threads."
+    import torch
+    from ssbn_course.core import die_with_parent
+    die_with_parent(); torch.set_num_threads(threads)
+
+def _epochs_done(out_dir, config) -> int:
+    "Epochs of `config` finished in `out_dir`: from its metrics.csv, all of them once its card is written."
+    if (Path(out_dir) / 'run.json').is_file(): return config.epochs
+    try: return min(config.epochs, len(pd.read_csv(Path(out_dir) / 'metrics.csv')))
+    except (FileNotFoundError, pd.errors.EmptyDataError): return 0
+
+def fit_many(cache_dir, jobs, reuse_from=None, processes: int | None = None, progress: bool = True) -> list:
+    """`fit_once` for each `(out_dir, config)` of `jobs`, `processes` at a time (default: `train_processes`), each in its own process
+    with its share of the CPU threads; returns the run folders in the order of `jobs`. A failing job stops none of the others:
+    they finish (their runs kept), then the first error is raised."""
+    import concurrent.futures as cf, multiprocessing as mp, torch
+    from tqdm.auto import tqdm
+    from ssbn_course.experiments import _train_worker, fit_once as fit_job   # the library's, not a notebook's copy: a new process can import only those
+    jobs = [(Path(d), c) for d, c in jobs]
+    n = processes or train_processes(len(jobs))
+    if n <= 1 or len(jobs) <= 1: return [fit_once(cache_dir, d, c, reuse_from, progress) for d, c in jobs]
+    threads = max(1, torch.get_num_threads() // n)
+    longest_first = sorted(range(len(jobs)), key=lambda i: -jobs[i][1].epochs * sum(s * s for s in jobs[i][1].sizes))
+    total = sum(c.epochs for _, c in jobs)
+    bar = tqdm(total=total, unit='epoch', desc=f'training {len(jobs)} models, {n} at a time', disable=not progress)
+    pool = cf.ProcessPoolExecutor(n, mp_context=mp.get_context('spawn'), initializer=_train_worker, initargs=(threads,))   # spawn: forking after torch started its threads is unsafe
+    try:
+        futures = {pool.submit(fit_job, cache_dir, jobs[i][0], jobs[i][1], reuse_from, False): i for i in longest_first}
+        pending = set(futures)
+        while pending:
+            _, pending = cf.wait(pending, timeout=2)
+            bar.n = sum(_epochs_done(d, c) for d, c in jobs); bar.refresh()
+    except BaseException:                           # an interrupt: stop the workers now, not after their models
+        for p in list((getattr(pool, '_processes', None) or {}).values()): p.terminate()
+        pool.shutdown(wait=False, cancel_futures=True); raise
+    pool.shutdown(); bar.close()
+    failed = [(jobs[i][0], f.exception()) for f, i in sorted(futures.items(), key=lambda t: t[1]) if f.exception() is not None]
+    if any(isinstance(e, cf.process.BrokenProcessPool) for _, e in failed):
+        raise RuntimeError(f'A training process ended abruptly (killed, or out of memory); the models it had not finished: {[str(d) for d, _ in failed]}. '
+                           "Run again to resume them. In a script, start the course's training under `if __name__ == '__main__':` "
+                           '(its processes re-import the script), or set SSBN_TRAIN_PROCESSES=1.') from None
+    for d, e in failed: print(f'Training {d} failed: {type(e).__name__}: {e}')
+    if failed: raise failed[0][1] from None
+    runs = {i: f.result() for f, i in futures.items()}
+    if progress:
+        for i in range(len(jobs)):
+            if (src := json.loads((runs[i] / 'run.json').read_text()).get('reused_from')): print(f'{runs[i].parent.name}/{runs[i].name}: reused {src} (trained earlier in this course run with the same configuration and data)')
+    return [runs[i] for i in range(len(jobs))]
+
+# %% ../nbs/06_experiments.ipynb #f1a2b3c7
 def run_comparison(cache_dir, out_dir, cfg: dict, seeds=None, progress: bool = True, reuse_from=None) -> pd.DataFrame:
     """For each seed: one single-size model per size, their ensemble and the SSBN model, into `out_dir/seed{k}/`; returns `auc_results` of the store.
     A model another chapter already trained with the same configuration on the same data (under `reuse_from`) is reused, not trained again."""
-    findings = learnable_findings(cache_dir)
-    for seed in seeds or cfg['seeds']:
-        d = Path(out_dir) / f'seed{seed}'
-        singles = [fit_once(cache_dir, d / f'single-{s}', train_config(cfg, sizes=(s,), seed=seed, findings=findings), reuse_from, progress) for s in cfg['sizes']]
-        write_ensemble(d / 'ensemble', singles)
-        fit_once(cache_dir, d / 'ssbn', train_config(cfg, seed=seed, findings=findings), reuse_from, progress)
+    findings, seeds = learnable_findings(cache_dir), list(seeds or cfg['seeds'])
+    d = lambda seed: Path(out_dir) / f'seed{seed}'
+    jobs = [(d(seed) / f'single-{s}', train_config(cfg, sizes=(s,), seed=seed, findings=findings)) for seed in seeds for s in cfg['sizes']]
+    jobs += [(d(seed) / 'ssbn', train_config(cfg, seed=seed, findings=findings)) for seed in seeds]
+    fit_many(cache_dir, jobs, reuse_from, progress=progress)          # every model of every seed, several at once where the CPU gains by it
+    for seed in seeds: write_ensemble(d(seed) / 'ensemble', [d(seed) / f'single-{s}' for s in cfg['sizes']])
     return auc_results(read_store(out_dir, 'test'))
-
 
 # %% ../nbs/06_experiments.ipynb #69a83b5f
 RUN_COLUMNS = ['name', 'model', 'variant', 'arch', 'sizes', 'max_size', 'seed', 'output', 'size', 'params', 'split']

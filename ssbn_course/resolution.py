@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import PROFILES
-from .experiments import auc_results, fit_once, learnable_findings
+from .experiments import auc_results, fit_many, learnable_findings
 from .experiments import resample_weights, weighted_auc
 from .train import per_finding_auc, read_store, train_config
 
@@ -23,11 +23,9 @@ def train_sweep(cache_dir, out_dir, cfg: dict, archs, sizes, per_label: bool = F
     learnable one); return the sweep's store on the test split. A model already trained with the same configuration on the same
     dataset under `reuse_from` is not trained again: its card and predictions are copied, with `reused_from` naming it."""
     findings = list(findings or learnable_findings(cache_dir))
-    for arch in archs:
-        for s in sizes:
-            for fs in ([[f] for f in findings] if per_label else [findings]):
-                d = Path(out_dir) / f'{arch}-{s}' / ('-'.join(fs).replace(' ', '_') if per_label else 'all')
-                fit_once(cache_dir, d, train_config(cfg, arch=arch, sizes=(s,), findings=fs), reuse_from, progress)
+    jobs = [(Path(out_dir) / f'{arch}-{s}' / ('-'.join(fs).replace(' ', '_') if per_label else 'all'), train_config(cfg, arch=arch, sizes=(s,), findings=fs))
+            for arch in archs for s in sizes for fs in ([[f] for f in findings] if per_label else [findings])]
+    fit_many(cache_dir, jobs, reuse_from, progress=progress)      # several at once where the CPU gains by it (chapter 6)
     return read_store(out_dir, 'test')
 
 def sweep_table(store: pd.DataFrame) -> pd.DataFrame:

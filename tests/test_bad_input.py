@@ -309,3 +309,20 @@ def test_a_finished_run_is_reused_not_retrained_and_another_config_is_trained(ca
     load_trained(again / 'best.pt')                                                   # the checkpoint came with it, verified by its digest
     other = fit_once(cache64, tmp_path / '06_experiments' / 'seed4', TrainConfig(**{**cfg.__dict__, 'seed': 4}), reuse_from=tmp_path, progress=False)
     assert 'reused_from' not in read_run(other)[0]
+
+
+def test_models_trained_side_by_side_match_one_trained_alone_and_a_failing_one_stops_no_other(cache64, tmp_path):
+    "fit_many on 2 processes: every good job finishes even when one fails (its error raised after them), and a worker's model equals the same config trained in this process on as many threads."
+    import torch
+    from ssbn_course.experiments import fit_many, learnable_findings
+    from ssbn_course.train import TrainConfig, fit, read_run
+    cfg = TrainConfig(sizes=(32,), epochs=1, batch_size=8, max_steps=3, seed=0, findings=learnable_findings(cache64))
+    jobs = [(tmp_path / 'a', cfg), (tmp_path / 'too-large', TrainConfig(**{**cfg.__dict__, 'sizes': (128,)})), (tmp_path / 'b', TrainConfig(**{**cfg.__dict__, 'seed': 1}))]
+    with pytest.raises(ValueError, match='need images of 128 px'): fit_many(cache64, jobs, processes=2, progress=False)
+    assert (tmp_path / 'a/run.json').is_file() and (tmp_path / 'b/run.json').is_file() and not (tmp_path / 'too-large/run.json').exists()
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(max(1, threads // 2))                  # a worker's share of the threads
+        alone = fit(cache64, tmp_path / 'alone', cfg, progress=False).dir
+    finally: torch.set_num_threads(threads)
+    pd.testing.assert_frame_equal(read_run(alone)[1], read_run(tmp_path / 'a')[1])

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_experiments.ipynb #2fbfb084
 from __future__ import annotations
-import json, warnings
+import warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -154,19 +154,24 @@ def fit_many(cache_dir, jobs, reuse_from=None, processes: int | None = None, pro
     from tqdm.auto import tqdm
     from ssbn_course.experiments import _train_worker, fit_once as fit_job   # the library's, not a notebook's copy: a new process can import only those
     jobs = [(Path(d), c) for d, c in jobs]
-    n = processes or train_processes(len(jobs))
-    if n <= 1 or len(jobs) <= 1: return [fit_once(cache_dir, d, c, reuse_from, progress) for d, c in jobs]
+    finished = lambda d, c: (d / 'run.json').is_file() or trained_elsewhere(reuse_from, cache_dir, c) is not None
+    runs = {i: fit_once(cache_dir, d, c, reuse_from, progress) for i, (d, c) in enumerate(jobs) if finished(d, c)}   # nothing to train: no process to start
+    todo = [i for i in range(len(jobs)) if i not in runs]
+    n = processes or train_processes(len(todo))
+    if n <= 1 or len(todo) <= 1:
+        runs.update({i: fit_once(cache_dir, *jobs[i], reuse_from, progress) for i in todo})
+        return [runs[i] for i in range(len(jobs))]
     threads = max(1, torch.get_num_threads() // n)
-    longest_first = sorted(range(len(jobs)), key=lambda i: -jobs[i][1].epochs * sum(s * s for s in jobs[i][1].sizes))
-    total = sum(c.epochs for _, c in jobs)
-    bar = tqdm(total=total, unit='epoch', desc=f'training {len(jobs)} models, {n} at a time', disable=not progress)
+    longest_first = sorted(todo, key=lambda i: -jobs[i][1].epochs * sum(s * s for s in jobs[i][1].sizes))
+    total = sum(jobs[i][1].epochs for i in todo)
+    bar = tqdm(total=total, unit='epoch', desc=f'training {len(todo)} models, {n} at a time', disable=not progress)
     pool = cf.ProcessPoolExecutor(n, mp_context=mp.get_context('spawn'), initializer=_train_worker, initargs=(threads,))   # spawn: forking after torch started its threads is unsafe
     try:
         futures = {pool.submit(fit_job, cache_dir, jobs[i][0], jobs[i][1], reuse_from, False): i for i in longest_first}
         pending = set(futures)
         while pending:
             _, pending = cf.wait(pending, timeout=2)
-            bar.n = sum(_epochs_done(d, c) for d, c in jobs); bar.refresh()
+            bar.n = sum(_epochs_done(*jobs[i]) for i in todo); bar.refresh()
     except BaseException:                           # an interrupt: stop the workers now, not after their models
         for p in list((getattr(pool, '_processes', None) or {}).values()): p.terminate()
         pool.shutdown(wait=False, cancel_futures=True); raise
@@ -178,10 +183,7 @@ def fit_many(cache_dir, jobs, reuse_from=None, processes: int | None = None, pro
                            '(its processes re-import the script), or set SSBN_TRAIN_PROCESSES=1.') from None
     for d, e in failed: print(f'Training {d} failed: {type(e).__name__}: {e}')
     if failed: raise failed[0][1] from None
-    runs = {i: f.result() for f, i in futures.items()}
-    if progress:
-        for i in range(len(jobs)):
-            if (src := json.loads((runs[i] / 'run.json').read_text()).get('reused_from')): print(f'{runs[i].parent.name}/{runs[i].name}: reused {src} (trained earlier in this course run with the same configuration and data)')
+    runs.update({i: f.result() for f, i in futures.items()})
     return [runs[i] for i in range(len(jobs))]
 
 # %% ../nbs/06_experiments.ipynb #f1a2b3c7

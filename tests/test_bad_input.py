@@ -320,6 +320,7 @@ def test_models_trained_side_by_side_match_one_trained_alone_and_a_failing_one_s
     jobs = [(tmp_path / 'a', cfg), (tmp_path / 'too-large', TrainConfig(**{**cfg.__dict__, 'sizes': (128,)})), (tmp_path / 'b', TrainConfig(**{**cfg.__dict__, 'seed': 1}))]
     with pytest.raises(ValueError, match='need images of 128 px'): fit_many(cache64, jobs, processes=2, progress=False)
     assert (tmp_path / 'a/run.json').is_file() and (tmp_path / 'b/run.json').is_file() and not (tmp_path / 'too-large/run.json').exists()
+    assert fit_many(cache64, jobs[::2], processes=2, progress=False) == [tmp_path / 'a', tmp_path / 'b']      # finished: taken as they are
     threads = torch.get_num_threads()
     try:
         torch.set_num_threads(max(1, threads // 2))                  # a worker's share of the threads

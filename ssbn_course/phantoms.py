@@ -144,7 +144,8 @@ def _draw(A, l, spec, X, Y, n, px, lungs, markings, reticular, with_masks):
         for dx, dy, rb in blobs:
             prof = np.maximum(prof, np.exp(-((x - dx) ** 2 + (y - dy) ** 2) / (rb * rb)))
         prof *= lungs[ws]
-        A[ws] += l.contrast * prof                              # ground glass: vessels stay visible through it
+        A[ws] += l.contrast * prof                              # air replaced by fluid: towards soft-tissue density
+        markings[ws] *= 1 - prof                                # and the vessels inside it lose their margins (no longer air around them)
         if with_masks: m = _full_mask(A.shape, ws, prof > .3)
     elif l.kind == 'Effusion':
         cx, cy, b, h = _lung_geom(spec, l.side)
@@ -303,7 +304,7 @@ def sample_spec(seed: int, patient: int, study: int, prevalence: dict | None = N
         side = sr.choice([-1, 1]); x, y = _point_in_lung(sr, spec, side, .6, low=True)
         span = sr.uniform(60, 110)
         blobs = [(float(sr.uniform(-.35, .35) * span), float(sr.uniform(-.35, .35) * span), float(sr.uniform(14, 26))) for _ in range(sr.integers(4, 8))]
-        L.append(Lesion('Consolidation', x, y, span, sr.uniform(.045, .07), side, dict(blobs=blobs)))
+        L.append(Lesion('Consolidation', x, y, span, sr.uniform(.12, .2), side, dict(blobs=blobs)))
     if sr.random() < p['Pneumothorax']:
         side = sr.choice([-1, 1]); cx, cy, b, h = _lung_geom(spec, side)
         L.append(Lesion('Pneumothorax', cx, cy - .5 * b, sr.uniform(6, 30), sr.uniform(.06, .10), side))

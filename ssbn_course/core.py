@@ -18,7 +18,7 @@ __all__ = ['PROFILES', 'profile_config', 'seed_everything', 'default_device', 'd
 PROFILES = {
     'quick': dict(dataset='phantoms', sizes=(32, 64, 128), arch='densenet-tiny', n_patients=1200, studies_per_patient=2, n_test_patients=1600,
                   prevalence=dict(Nodule=.25, Mass=.2, Pneumothorax=.2, Cardiomegaly=.2, Effusion=.15, Edema=.12, Consolidation=.25),
-                  image_size=256, epochs=6, batch_size=32, lr=2e-3, seeds=(0, 1), pretrained=False, workers=0, ablations=False,
+                  image_size=256, epochs=9, batch_size=32, lr=4e-3, seeds=(0, 1), pretrained=False, workers=0, ablations=False,
                   sweep_sizes=(32, 64, 128), sweep_archs=('densenet-tiny',), weights_path=None, accumulate=1, memory_efficient=False, max_steps=0, select='last'),
     'full':  dict(dataset='chexpert', sizes=(224, 448, 896), arch='densenet121', n_patients=None, studies_per_patient=None, n_test_patients=None, prevalence=None,
                   image_size=1024, epochs=5, batch_size=16, lr=1e-4, seeds=(0, 1, 2), pretrained=True, workers=8, ablations=True,

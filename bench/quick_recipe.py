@@ -1,0 +1,50 @@
+"""How the quick profile's training recipe was chosen: train a few variants of it on one cache, side by side, and print
+each one's last validation mean AUC (the selection criterion) and its per-finding test AUC (for information).
+
+    python bench/quick_recipe.py --cache RUN/03_ssbn/cache-phantoms-nih-...-128 --out /tmp/recipe \
+        base:sizes=128 lr4:sizes=128,lr=4e-3 lr4e9:sizes=128,lr=4e-3,epochs=9
+
+A variant is NAME:KEY=VALUE,...; keys are `train_config`'s (sizes as 32/64/128, numbers as Python literals); every
+other setting is the quick profile's. Training reuses nothing: each variant gets its own folder under --out (a rerun
+resumes or reuses what is finished there). docs/quick_profile.md records what this printed, and on which machine.
+"""
+import argparse, ast, time
+from pathlib import Path
+import pandas as pd
+from ssbn_course.core import profile_config
+from ssbn_course.experiments import fit_many, learnable_findings
+from ssbn_course.train import train_config, read_run, auc_midrank
+
+
+def variant(text: str) -> tuple:
+    "'lr4:sizes=128,lr=4e-3' -> ('lr4', {'sizes': (128,), 'lr': 0.004})."
+    name, _, spec = text.partition(':')
+    over = {}
+    for kv in filter(None, spec.split(',')):
+        k, _, v = kv.partition('=')
+        over[k] = tuple(int(s) for s in v.split('/')) if k == 'sizes' else ast.literal_eval(v)
+    return name, over
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--cache', required=True, help='a cache written by ssbn_course (chapter 2 / ensure_cache)')
+    ap.add_argument('--out', required=True, help='a folder for the variants\' runs')
+    ap.add_argument('variants', nargs='+', type=variant, help='NAME:KEY=VALUE,... (see the module docstring)')
+    a = ap.parse_args(argv)
+    cfg, findings = profile_config('quick'), learnable_findings(a.cache)
+    jobs = [(Path(a.out) / name, train_config(cfg, findings=findings, **over)) for name, over in a.variants]
+    t = time.perf_counter(); fit_many(a.cache, jobs); print(f'trained {len(jobs)} variants in {time.perf_counter() - t:.0f} s')
+    rows = []
+    for (name, over), (folder, c) in zip(a.variants, jobs):
+        card, pred = read_run(folder)
+        curve = pd.read_csv(folder / 'metrics.csv')
+        fused = pred[pred.output == 'fused']
+        rows.append(dict(variant=name, sizes='/'.join(map(str, c.sizes)), lr=c.lr, epochs=c.epochs, batch=c.batch_size, seed=c.seed,
+                         val_last=curve.val_mean_auc.iloc[-1],
+                         **{f: auc_midrank(g.label.to_numpy(), g.prob.to_numpy()) for f, g in fused.groupby('finding')}))
+    print(pd.DataFrame(rows).set_index('variant').round(3).to_string())
+
+
+if __name__ == '__main__':
+    main()

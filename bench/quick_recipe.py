@@ -5,15 +5,15 @@ each one's last validation mean AUC (the selection criterion) and its per-findin
         base:sizes=128 lr4:sizes=128,lr=4e-3 lr4e9:sizes=128,lr=4e-3,epochs=9
 
 A variant is NAME:KEY=VALUE,...; keys are `train_config`'s (sizes as 32/64/128, numbers as Python literals); every
-other setting is the quick profile's. Training reuses nothing: each variant gets its own folder under --out (a rerun
-resumes or reuses what is finished there). docs/quick_profile.md records what this printed, and on which machine.
+other setting is the quick profile's. Each variant trains in its own folder under --out; a rerun resumes or reuses
+what is finished there. docs/quick_profile.md records what this printed, and on which machine.
 """
 import argparse, ast, time
 from pathlib import Path
 import pandas as pd
 from ssbn_course.core import profile_config
-from ssbn_course.experiments import fit_many, learnable_findings
-from ssbn_course.train import train_config, read_run, auc_midrank
+from ssbn_course.experiments import fit_many, learnable_findings, auc_results
+from ssbn_course.train import train_config, read_store
 
 
 def variant(text: str) -> tuple:
@@ -36,13 +36,11 @@ def main(argv=None):
     jobs = [(Path(a.out) / name, train_config(cfg, findings=findings, **over)) for name, over in a.variants]
     t = time.perf_counter(); fit_many(a.cache, jobs); print(f'trained {len(jobs)} variants in {time.perf_counter() - t:.0f} s')
     rows = []
-    for (name, over), (folder, c) in zip(a.variants, jobs):
-        card, pred = read_run(folder)
-        curve = pd.read_csv(folder / 'metrics.csv')
-        fused = pred[pred.output == 'fused']
+    for (name, _), (folder, c) in zip(a.variants, jobs):
+        aucs = auc_results(read_store(folder, 'test'))                  # the course's per-finding test AUC table
+        fused = aucs[aucs.output == 'fused'].set_index('finding').auc
         rows.append(dict(variant=name, sizes='/'.join(map(str, c.sizes)), lr=c.lr, epochs=c.epochs, batch=c.batch_size, seed=c.seed,
-                         val_last=curve.val_mean_auc.iloc[-1],
-                         **{f: auc_midrank(g.label.to_numpy(), g.prob.to_numpy()) for f, g in fused.groupby('finding')}))
+                         val_last=pd.read_csv(folder / 'metrics.csv').val_mean_auc.iloc[-1], **fused))
     print(pd.DataFrame(rows).set_index('variant').round(3).to_string())
 
 

@@ -1,16 +1,8 @@
 """Shared fixtures: tiny datasets in each real dataset's exact layout, written by the course's own writers or by hand; the
-folder the chapters are executed into (tests/test_notebooks.py), which the site tests then build from.
-
-Under `pytest -n 2 --dist loadgroup` (the README's command) the tests that share that folder run in one worker, in
-file order (`xdist_group('course')`: test_notebooks, then test_site and test_site_browser), and the full-profile tests in
-one worker (`xdist_group('full')`: they share a module's dataset)."""
-import os, subprocess, sys
+folder the chapters are executed into (tests/test_notebooks.py), which the site tests then build from."""
+import subprocess, sys
 from pathlib import Path
 import pytest
-
-if os.environ.get('PYTEST_XDIST_WORKER'):   # `pytest -n 2`: one thread per worker, in its papermill kernels and subprocesses too (2 workers x 2 threads would crowd 2 cores)
-    os.environ['OMP_NUM_THREADS'] = '1'
-    import torch; torch.set_num_threads(1)
 from ssbn_course.course.runner import course_dir, run_notebook
 from ssbn_course.layouts import write_phantom_dataset
 
@@ -62,27 +54,9 @@ def site(course_run, tmp_path_factory):
     return out
 
 
-_WORKER_CASES = {}      # under xdist: the property-based suite's counts, as each worker reported them
-
-
-def _property_cases() -> dict:
-    props = sys.modules.get('test_properties')
-    return dict(props.CASES) if props is not None else {}
-
-
-def pytest_sessionfinish(session):
-    "On an xdist worker: hand the property-based suite's counts to the controller, which prints the summary."
-    if hasattr(session.config, 'workeroutput'): session.config.workeroutput['property_cases'] = _property_cases()
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node, error):
-    for k, v in getattr(node, 'workeroutput', {}).get('property_cases', {}).items(): _WORKER_CASES[k] = _WORKER_CASES.get(k, 0) + v
-
-
 def pytest_terminal_summary(terminalreporter):
     "How many bad inputs the property-based suite generated (tests/test_properties.py), when it ran."
-    cases = {k: _property_cases().get(k, 0) + _WORKER_CASES.get(k, 0) for k in {*_property_cases(), *_WORKER_CASES}}
-    if sum(cases.values()):
-        terminalreporter.write_line(f"property-based suite: {sum(cases.values())} generated cases ("
-                                    + ', '.join(f'{k} {v}' for k, v in sorted(cases.items())) + ')')
+    props = sys.modules.get('test_properties')
+    if props is not None and props.CASES:
+        terminalreporter.write_line(f"property-based suite: {sum(props.CASES.values())} generated cases ("
+                                    + ', '.join(f'{k} {v}' for k, v in sorted(props.CASES.items())) + ')')

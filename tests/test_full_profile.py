@@ -14,8 +14,6 @@ from ssbn_course.course.runner import course_dir, run_notebook
 from ssbn_course.layouts import write_phantom_dataset
 from ssbn_course.phantoms import FINDINGS
 
-pytestmark = pytest.mark.xdist_group('full')   # see conftest.py: these share one dataset and run in one worker
-
 NBS = course_dir() / 'nbs'
 
 

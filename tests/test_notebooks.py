@@ -5,8 +5,6 @@ parameters than the quick profile's (fewer seeds, epochs and patients): this tes
 import pytest
 from ssbn_course.course.runner import chapters, course_dir, run_notebook
 
-pytestmark = pytest.mark.xdist_group('course')   # see conftest.py: these share the executed chapters and run in one worker
-
 NOTEBOOKS = chapters() + sorted((course_dir() / 'nbs').glob('9[0-9]_*.ipynb'))
 SMALLER = {'03_ssbn': dict(fixres_epochs=3, n_patients=150, n_test_patients=200, n_boot=100),
            '06_experiments': dict(seeds=[0, 1], epochs=2, n_patients=150, n_test_patients=200, n_boot=200),

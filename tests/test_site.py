@@ -10,8 +10,6 @@ from ssbn_course.course.runner import course_dir
 from ssbn_course.course.cli import main
 from ssbn_course.course.docs import module_chapters, site_pages
 
-pytestmark = pytest.mark.xdist_group('course')   # see conftest.py: these share the executed chapters and run in one worker
-
 EXE = str(Path(sys.executable).parent / 'ssbn-course')
 
 

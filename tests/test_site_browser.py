@@ -12,8 +12,6 @@ from ssbn_course.course.runner import course_dir
 from ssbn_course.course.docs import site_pages
 from conftest import PLOTLY_CHAPTER
 
-pytestmark = pytest.mark.xdist_group('course')   # see conftest.py: these share the executed chapters and run in one worker
-
 CHROMIUM = Path(os.environ.get('SSBN_CHROMIUM', '/usr/bin/chromium'))
 REQUIRED = os.environ.get('SSBN_BROWSER_TESTS') == 'required'
 ARTIFACTS = Path(os.environ.get('SSBN_TEST_ARTIFACTS', course_dir() / 'test-artifacts'))

@@ -13,10 +13,11 @@ from scipy.stats import norm
 from .train import PREDICTION_COLUMNS, auc_midrank, fit, known_cases, mean_auc, per_finding_auc, read_run, read_store, train_config, write_run
 
 # %% auto #0
-__all__ = ['PHANTOM_KEYS', 'RUN_COLUMNS', 'learnable_findings', 'phantom_dir', 'in_course_run', 'ensure_cache', 'write_ensemble',
-           'trained_elsewhere', 'reuse_run', 'fit_once', 'train_processes', 'fit_many', 'run_comparison', 'auc_results',
-           'paper_table', 'resample_weights', 'patient_resamples', 'weighted_auc', 'resampled_aucs', 'paired_bootstrap',
-           'prediction_arrays', 'compare', 'difference_sentence', 'headline_comparisons', 'finding_verdicts',
+__all__ = ['PHANTOM_KEYS', 'RUN_COLUMNS', 'HEADLINE_ROLES', 'learnable_findings', 'phantom_dir', 'in_course_run', 'ensure_cache',
+           'write_ensemble', 'trained_elsewhere', 'reuse_run', 'fit_once', 'train_processes', 'fit_many',
+           'run_comparison', 'auc_results', 'paper_table', 'resample_weights', 'patient_resamples', 'weighted_auc',
+           'resampled_aucs', 'paired_bootstrap', 'prediction_arrays', 'compare', 'difference_sentence',
+           'headline_comparisons', 'headline_record', 'study_sentence', 'study_interval_sentence', 'finding_verdicts',
            'learned_sentence', 'branch_gaps', 'branch_sentence']
 
 # %% ../nbs/06_experiments.ipynb #e470da61
@@ -353,10 +354,38 @@ def headline_comparisons(store: pd.DataFrame, n_boot: int = 1000, seed: int = 0,
         y, p = prediction_arrays(store, name)[:2]
         return np.mean([mean_auc(per_finding_auc(y, s, warn=False)) for s in p])
     best = max(singles, key=seed_mean_auc)
-    pairs = [('SSBN', best)] + [('SSBN', 'ensemble'), ('ensemble', best)] * ('ensemble' in cards.index)
-    rows = [compare(store, a, b, n_boot, seed) for a, b in pairs]
+    pairs = [('SSBN', best, HEADLINE_ROLES[0])] + [('SSBN', 'ensemble', HEADLINE_ROLES[1]), ('ensemble', best, HEADLINE_ROLES[2])] * ('ensemble' in cards.index)
+    rows = [dict(role=role, **compare(store, a, b, n_boot, seed)) for a, b, role in pairs]
     for r in rows: r['sentence'] = difference_sentence(r, target)
     return pd.DataFrame(rows)
+
+HEADLINE_ROLES = ('SSBN − best single', 'SSBN − ensemble', 'ensemble − best single')   # what each headline comparison is, whichever size is best
+
+def headline_record(claims: pd.DataFrame) -> dict:
+    "The headline comparisons as `results.json` keys (`headline <role>`), the form in which a study run's figures are quoted by other runs."
+    keys = ['a', 'b', 'diff', 'ci_low', 'ci_high', 'mdd', 'n_patients', 'seeds']
+    return {f'headline {r["role"]}': {k: (round(float(r[k]), 4) if isinstance(r[k], float) else r[k]) for k in keys} for r in claims.to_dict('records')}
+
+def study_sentence(r: dict, quote=None) -> str:
+    """For a headline comparison `r` whose interval includes 0: what the recorded study run measured for the same comparison
+    (`quote`, default `study_result` of this chapter), in one sentence; '' when `r`'s own interval already excludes 0."""
+    if r['ci_low'] > 0 or r['ci_high'] < 0: return ''
+    from ssbn_course.core import study_result
+    q = quote if quote is not None else study_result('06_experiments', f"headline {r['role']}")
+    if not q: return (f"No study run is recorded in this copy of the course (docs/measured/study/), so there is no powered figure to set beside "
+                      f"this run's {r['role']}; `ssbn-course run --profile study` measures it.")
+    v = q['value']
+    shown = 'an interval that excludes 0' if v['ci_low'] > 0 or v['ci_high'] < 0 else 'an interval that includes 0 there too'
+    return (f"The recorded study run (commit {q['commit']}, {v['seeds']} seeds, {v['n_patients']} test patients, {q['machine']}) measured "
+            f"{v['a']} − {v['b']} = {v['diff']:+.3f} (95 % CI {v['ci_low']:+.3f} to {v['ci_high']:+.3f}), {shown}.")
+
+def study_interval_sentence(q, item: str, what: str) -> str:
+    """What the recorded study run measured for `item` of a recorded `{item: [difference, ci_low, ci_high]}` result (`q`, from
+    `study_result`), in one sentence naming `what` it is; says so when no study run recorded it."""
+    if not q or item not in q['value']: return f'No study run is recorded for {what} in this copy of the course (docs/measured/study/).'
+    d, lo, hi = q['value'][item]
+    return (f"The recorded study run (commit {q['commit']}, {q['machine']}) measured {what} {d:+.3f} (95 % CI {lo:+.3f} to {hi:+.3f}), "
+            f"an interval that {'excludes' if lo > 0 or hi < 0 else 'includes'} 0.")
 
 # %% ../nbs/06_experiments.ipynb #09f0577d
 def finding_verdicts(store: pd.DataFrame, bar: float = .75, n_boot: int = 1000, seed: int = 0, alpha: float = .05) -> pd.DataFrame:

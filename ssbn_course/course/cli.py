@@ -9,9 +9,11 @@ from pathlib import Path
 from .runner import course_dir, run_course
 
 # %% auto #0
-__all__ = ['main']
+__all__ = ['PROFILE_NAMES', 'main']
 
 # %% ../../nbs/94_cli.ipynb #c101acad
+PROFILE_NAMES = ('quick', 'study', 'full')   # core.PROFILES' names, spelled here so that `ssbn-course --help` starts without importing torch
+
 def _sizes(s: str) -> tuple: return tuple(int(x) for x in s.replace(',', ' ').split())
 
 def _parser() -> argparse.ArgumentParser:
@@ -19,7 +21,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest='cmd', required=True)
     r = sub.add_parser('run', help='execute every chapter notebook with papermill into a dated run folder')
     r.add_argument('--quick', action='store_const', const='quick', dest='profile', help='the quick profile (default): CPU, phantoms, minutes')
-    r.add_argument('--profile', choices=['quick', 'full'], default='quick')
+    r.add_argument('--profile', choices=PROFILE_NAMES, default='quick', help='quick: minutes, one seed; study: the powered phantom study (about an hour on 2 cores); full: the paper, on a GPU')
     r.add_argument('--out', default='runs'); r.add_argument('--data-dir', default=None); r.add_argument('--nbs', default=None)
     r.add_argument('--only', nargs='*', help='run only chapters whose name contains one of these')
     q = sub.add_parser('prepare', help='cache a dataset once at its largest size, with a labels table')
@@ -51,12 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument('--out', required=True)
     d.add_argument('--from', dest='from_run', default=None, help='a folder of executed notebooks (the one `ssbn-course run` prints); default: execute them first')
     d.add_argument('--no-execute', action='store_true', help='show the notebooks as stored, without outputs (seconds)')
-    d.add_argument('--profile', choices=['quick', 'full'], default='quick'); d.add_argument('--nbs', default=None)
+    d.add_argument('--profile', choices=PROFILE_NAMES, default='quick'); d.add_argument('--nbs', default=None)
     d.add_argument('--only', nargs='*', help='build only the pages whose names contain one of these (and the index)')
     d.add_argument('--student', action='store_true', help='the student site: solutions replaced by templates, their outputs and the self-checks\' left out, student notebooks to download')
     m = sub.add_parser('readme', help='write README.md from nbs/index.ipynb')
     m.add_argument('--check', action='store_true', help='only say whether README.md is up to date (exit 1 if not)')
-    m.add_argument('--measured', default=None, metavar='RUN', help="first copy RUN/measured.json (written by `ssbn-course run`) to docs/measured/<profile>.json, or test-artifacts/ci.json (written by .ci/run) to docs/measured/ci.json, so the README shows what they measured")
+    m.add_argument('--measured', default=None, metavar='RUN', help="first copy RUN/measured.json (written by `ssbn-course run`) to docs/measured/<profile>.json (a study run: docs/measured/study/, with its headline tables and figure), or test-artifacts/ci.json (written by .ci/run) to docs/measured/ci.json, so the README shows what they measured")
     return p
 
 def main(argv=None):
@@ -103,11 +105,9 @@ def main(argv=None):
                 ok = path.exists() and path.read_text() == readme_text()
                 print('README.md is up to date with nbs/index.ipynb.' if ok else 'README.md differs from nbs/index.ipynb: run `ssbn-course readme`.')
                 return 0 if ok else 1
-            if a.measured:
-                src = Path(a.measured) if Path(a.measured).is_file() else Path(a.measured) / 'measured.json'   # a run folder, or .ci/run's test-artifacts/ci.json
-                if not src.is_file(): print(f'error: {src} not found: pass the folder of a finished `ssbn-course run` (or test-artifacts/ci.json of `.ci/run`).', file=sys.stderr); return 2
-                m = json.loads(src.read_text()); dst = course_dir() / 'docs' / 'measured' / ('ci.json' if m.get('kind') == 'ci' else f"{m['profile']}.json")
-                dst.parent.mkdir(parents=True, exist_ok=True); shutil.copyfile(src, dst); print(f'{dst} copied from {src}.')
+            if a.measured:                                   # a run folder, or .ci/run's test-artifacts/ci.json
+                from ssbn_course.course.docs import record_measured
+                print(f"{record_measured(a.measured, course_dir() / 'docs' / 'measured')} copied from {a.measured}.")
             print(f'{write_readme()} written from nbs/index.ipynb.'); return 0
         if a.cmd == 'batch':
             from ssbn_course.course.batch import run_batch

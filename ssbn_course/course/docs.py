@@ -10,10 +10,10 @@ import nbformat
 
 # %% auto #0
 __all__ = ['WIDGET_STATIC', 'WIDGET_NOTE', 'PLOTLY_MIME', 'WIDGET_MIME', 'SITE_CSS', 'COLAB_BADGE_SVG', 'FAVICON_SVG',
-           'README_NOTE', 'site_pages', 'notebook_title', 'mathml', 'module_chapters', 'api_card', 'hidden_widget',
-           'progress_html', 'widget_html', 'static_output', 'prepare_notebook', 'source_map', 'sphinx_config', 'setup',
-           'toctree_cells', 'api_page', 'build_site', 'execute_pages', 'measured_section', 'command_measurements',
-           'readme_text', 'write_readme']
+           'README_NOTE', 'STUDY_FILES', 'site_pages', 'notebook_title', 'mathml', 'module_chapters', 'api_card',
+           'hidden_widget', 'progress_html', 'widget_html', 'static_output', 'prepare_notebook', 'source_map',
+           'sphinx_config', 'setup', 'toctree_cells', 'api_page', 'build_site', 'execute_pages', 'measured_section',
+           'command_measurements', 'readme_text', 'write_readme', 'record_measured', 'study_section']
 
 # %% ../../nbs/93_docs.ipynb #000a6374
 def site_pages(nbs=None) -> list:
@@ -399,13 +399,13 @@ def _machine_words(mc: dict) -> str:
 def measured_section(folder) -> str:
     "Markdown tables of the `measured.json` records in `folder` (written by `ssbn-course run`, copied by `readme --measured`): machine, total and per-chapter wall time."
     parts = []
-    for f in sorted(Path(folder).glob('*.json')):
+    for f in sorted(Path(folder).glob('*.json')) + sorted(Path(folder).glob('study/measured.json')):
         m = json.loads(f.read_text()); mc = m['machine']
         if m.get('kind') == 'ci': continue                       # .ci/run's record: the sentence under command 2
         rows = '\n'.join(f"| {c['notebook']} | {c['status']} | {c['seconds']:.0f} |" for c in m['chapters'])
         parts.append(f"### `ssbn-course run --profile {m['profile']}`, as the run recorded it\n\n"
                      f"{m['finished']}, commit {mc.get('commit') or '?'}, on {_machine_words(mc)}, torch {mc['torch']}: **{m['seconds'] / 60:.1f} min** for the chapters "
-                     f"(install not included). Generated from `docs/measured/{f.name}`.\n\n"
+                     f"(install not included). Generated from `docs/measured/{f.relative_to(folder).as_posix()}`.\n\n"
                      f"| chapter | status | seconds |\n|---|---|---|\n{rows}")
     return '\n\n'.join(parts)
 
@@ -419,7 +419,8 @@ def command_measurements(folder) -> str:
         c = json.loads(ci.read_text()); cm = c['machine']
         same = (cm.get('cpu'), cm.get('cores'), cm.get('gpu')) == (mc.get('cpu'), mc.get('cores'), mc.get('gpu'))
         tests = (f" Command 2, as `.ci/run` last recorded it from a fresh clone (commit {cm.get('commit') or '?'}, {'the same kind of machine' if same else _machine_words(cm)}): "
-                 f"**{c['test_seconds'] / 60:.1f} min** for the tests ({c['pytest']}), after an install of {c['install_seconds'] / 60:.1f} min.")
+                 f"**{c['test_seconds'] / 60:.1f} min** for the tests ({c['pytest']}), after an install of {c['install_seconds'] / 60:.1f} min"
+                 + (f"; its phases: {', '.join(f'{k} {v} s' for k, v in c['phases'].items())}, {c['total_seconds'] / 60:.1f} min in all." if c.get('phases') else '.'))
     disk = (f", the environment it installed {d['environment_gb']:.1f} GB on disk and the run folder {d['run_mb']:.0f} MB" if d else '')
     return (f"Command 1, as its last recorded run measured itself (commit {mc.get('commit') or '?'}, {_machine_words(mc)}): the run took **{m['seconds'] / 60:.1f} min** (install not included){disk}. "
             f"Per chapter: [Measured](#measured) below.{tests}")
@@ -437,6 +438,7 @@ def readme_text(nbs=None) -> str:
             text = re.sub(r'^Measured wall times on this project.*$', measured, text, flags=re.M)     # the commands' cost, from the recorded run
         parts.append(re.sub(r'\]\(([\w-]+\.ipynb)', rf']({nbs.name}/\1', text))   # a chapter is nbs/<chapter> from the root
         if c.source.startswith('## Measured') and (nbs.parent / 'docs' / 'measured').is_dir(): parts.append(measured_section(nbs.parent / 'docs' / 'measured'))
+        if c.source.startswith('## What the study measured'): parts.append(study_section(nbs.parent / 'docs' / 'measured' / 'study'))
     return '\n\n'.join(p.strip() for p in parts if p.strip()) + '\n'
 
 def write_readme(path=None, nbs=None) -> Path:
@@ -445,3 +447,53 @@ def write_readme(path=None, nbs=None) -> Path:
     path = Path(path) if path else course_dir() / 'README.md'
     path.write_text(readme_text(nbs))
     return path
+
+# %% ../../nbs/93_docs.ipynb #2ed715dd
+STUDY_FILES = ('06_experiments/comparison.csv', '09_resolution/sweep_aucs.csv', '09_resolution/figures/auc_vs_size.html', '09_resolution/figures/auc_vs_size.png')
+
+def record_measured(src, measured_dir) -> Path:
+    """Copy a run's record into `measured_dir` (the repository's `docs/measured/`): `.ci/run`'s `ci.json` as `ci.json`; a course run's
+    `measured.json` (`src` is the run folder or the file) as `<profile>.json`, and a study run's, with its `STUDY_FILES`, into `study/`."""
+    src = Path(src) if Path(src).is_file() else Path(src) / 'measured.json'
+    if not src.is_file(): raise FileNotFoundError(f'{src} not found: pass the folder of a finished `ssbn-course run` (or test-artifacts/ci.json of `.ci/run`).')
+    m, out = json.loads(src.read_text()), Path(measured_dir)
+    if m.get('kind') == 'ci': dst = out / 'ci.json'
+    elif m.get('profile') == 'study':
+        dst = out / 'study' / 'measured.json'
+        for f in STUDY_FILES:
+            if (src.parent / f).is_file(): (out / 'study').mkdir(parents=True, exist_ok=True); shutil.copyfile(src.parent / f, out / 'study' / Path(f).name)
+    else: dst = out / f"{m['profile']}.json"
+    dst.parent.mkdir(parents=True, exist_ok=True); shutil.copyfile(src, dst)
+    return dst
+
+def _chapter_results(m: dict, stem: str) -> dict:
+    return next((c.get('results', {}) for c in m.get('chapters', []) if Path(c['notebook']).stem == stem), {})
+
+def study_section(folder) -> str:
+    "The README's tables of the recorded study run in `folder` (`docs/measured/study/`): the paper's table, the headline comparisons, AUC per finding and size."
+    f = Path(folder) / 'measured.json'
+    if not f.is_file(): return ('No study run is recorded yet: `ssbn-course run --profile study`, then `ssbn-course readme --measured <its run folder>`, '
+                                'puts its tables here.')
+    m = json.loads(f.read_text()); mc = m['machine']; r6 = _chapter_results(m, '06_experiments')
+    fail = [c['notebook'] for c in m['chapters'] if c['status'] != 'ok']
+    parts = [f"`ssbn-course run --profile study`, {m['finished']}, commit {mc.get('commit') or '?'}, on {_machine_words(mc)}: **{m['seconds'] / 60:.1f} min**"
+             + (f"; **failed**: {', '.join(fail)}" if fail else ', every chapter ok') + f". Generated from `docs/measured/study/`."]
+    if (table := r6.get('table')):
+        rows = [f"| {n} | {100 * t['mean_auc']:.2f}" + (f" ± {100 * t['std']:.2f}" if t.get('std') is not None else '') + f" | {t['params'] / 1e3:.0f}k | {t['seeds']} |"
+                for n, t in table.items()]
+        parts.append('Test mean AUC over findings (%, ± the standard deviation over seeds), chapter 6:\n\n| model | AUC (%) | parameters | seeds |\n|---|---|---|---|\n' + '\n'.join(rows))
+    heads = [(k.removeprefix('headline '), v) for k, v in r6.items() if k.startswith('headline ')]
+    if heads:
+        rows = [f"| {role} | {v['a']} − {v['b']} | {v['diff']:+.4f} | {v['ci_low']:+.4f} to {v['ci_high']:+.4f} | {v['mdd']:.4f} |" for role, v in heads]
+        parts.append(f"The headline comparisons (paired patient bootstrap over {heads[0][1]['n_patients']} test patients and {heads[0][1]['seeds']} seeds):\n\n"
+                     '| comparison | runs | difference | 95 % CI | detectable |\n|---|---|---|---|---|\n' + '\n'.join(rows)
+                     + '\n\n' + '\n'.join(f'* {s}' for s in r6.get('claims', [])))
+    if (sweep := Path(folder) / 'sweep_aucs.csv').is_file():
+        import pandas as pd
+        t = pd.read_csv(sweep).pivot_table(index='finding', columns='size', values='auc')
+        parts.append('Test AUC of each finding at each input size (chapter 9, single-size models):\n\n| finding | ' + ' | '.join(f'{s} px' for s in t.columns) + ' |\n|---|'
+                     + '---|' * len(t.columns) + '\n' + '\n'.join(f'| {fd} | ' + ' | '.join(f'{v:.3f}' for v in r) + ' |' for fd, r in t.iterrows()))
+    fig = [p for p in ('auc_vs_size.png', 'auc_vs_size.html') if (Path(folder) / p).is_file()]
+    if 'auc_vs_size.png' in fig: parts.append('![Test AUC per finding against input size, the study run](docs/measured/study/auc_vs_size.png)')
+    if 'auc_vs_size.html' in fig: parts.append('The interactive figure: [docs/measured/study/auc_vs_size.html](docs/measured/study/auc_vs_size.html).')
+    return '\n\n'.join(parts)

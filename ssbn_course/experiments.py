@@ -226,6 +226,9 @@ def paper_table(results: pd.DataFrame) -> pd.DataFrame:
 # %% ../nbs/06_experiments.ipynb #f9ef9cd5
 def resample_weights(patients, n_boot: int, seed: int = 0) -> np.ndarray:
     "`n_boot` bootstrap resamples that draw whole patients with replacement, as an (n_boot x cases) matrix of how often each case was drawn."
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise ValueError(f'n_boot={n_boot!r}: a bootstrap needs at least 1 resample (the course uses 100 to 1000; an interval from fewer than 100 is rough).')
+    if len(patients) == 0: raise ValueError('No cases to resample: the test set is empty.')
     uniq, inv = np.unique(np.asarray(patients), return_inverse=True)
     draws = np.random.default_rng(seed).integers(0, len(uniq), (n_boot, len(uniq)))
     counts = np.stack([np.bincount(d, minlength=len(uniq)) for d in draws])      # resamples x patients

@@ -194,4 +194,8 @@ WRITERS = {'nih': write_nih, 'chexpert': write_chexpert, 'vindr': write_vindr}
 def write_phantom_dataset(out, layout: str = 'nih', **kwargs) -> Path:
     "Write a phantom dataset in the on-disk `layout` of 'nih' (default), 'chexpert' or 'vindr'."
     if layout not in WRITERS: raise ValueError(f"Unknown layout {layout!r}: choose one of {sorted(WRITERS)}.")
+    n = kwargs.get('n_patients', 3)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 3:
+        raise ValueError(f'n_patients={n!r}: a phantom dataset needs at least 3 patients (the training, validation and test splits each need one); '
+                         'the course uses hundreds.')
     return WRITERS[layout](out, **kwargs)

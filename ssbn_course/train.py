@@ -285,6 +285,18 @@ def _validate(model, val_ds, cfg: TrainConfig, device, rank: int, world: int) ->
     return _from_rank0(val_auc, world)
 
 # %% ../nbs/05_train.ipynb #d0060ac0
+def _check_trainable(ds, cfg, world: int, cache_dir):
+    "Refuse, with the value named, what BatchNorm and the masked loss cannot train on: labels outside {0, 1, unknown}, and batches of one image."
+    y = ds.labels.numpy()
+    bad = [(f, sorted({float(v) for v in y[:, j] if v == v and v not in (0., 1.)})) for j, f in enumerate(ds.findings)]
+    if bad := [(f, v) for f, v in bad if v]:
+        raise ValueError(f'The train split of {cache_dir} has labels that are neither 0, 1 nor unknown (NaN): '
+                         + '; '.join(f'{f!r}: {", ".join(f"{x:g}" for x in v[:5])}' for f, v in bad) + '. Map them to 0/1 (or NaN for unknown) when preparing the cache.')
+    micro = min(cfg.batch_size, len(ds)) // (world * cfg.accumulate)
+    if micro < 2:
+        raise ValueError(f'Each BatchNorm step would see {micro} image(s) (batch_size={cfg.batch_size}, {len(ds)} training images, {world} process(es) x '
+                         f'accumulate={cfg.accumulate}): BatchNorm needs at least 2 per micro-batch in training. Use a larger batch_size or fewer micro-batches.')
+
 def _one_class(ds) -> dict:
     "{finding: (positives, negatives)} of the findings of `ds` that lack a class (unknown labels not counted)."
     y = ds.labels
@@ -300,6 +312,7 @@ def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, 
     if cached and max(cfg.sizes) > cached:
         raise ValueError(f'sizes {list(cfg.sizes)} need images of {max(cfg.sizes)} px, but {cache_dir} caches them at {cached} px: prepare a cache with --max-size {max(cfg.sizes)}, or use smaller sizes.')
     train_ds = CachedImages(cache_dir, 'train', cfg.findings)
+    _check_trainable(train_ds, cfg, world, cache_dir)
     one_class = _one_class(train_ds)
     if one_class and cfg.findings is None and len(one_class) < len(train_ds.findings):   # by default, every finding the training split can teach
         train_ds, one_class = CachedImages(cache_dir, 'train', [f for f in train_ds.findings if f not in one_class]), {}

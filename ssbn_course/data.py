@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_data.ipynb #3393ff85
 from __future__ import annotations
-import json, os, shutil, multiprocessing as mp, warnings
+import json, os, re, shutil, multiprocessing as mp, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -16,11 +16,11 @@ from .core import held_out_patients, sizes_of
 from .layouts import NIH_FINDINGS, CHEXPERT_LABELS, VINDR_LABELS
 
 # %% auto #0
-__all__ = ['HARMONISED', 'VINDR_GLOBAL', 'LABEL_MAPS', 'TABLE_COLUMNS', 'UNCERTAINTY_POLICIES', 'BLANK_POLICIES', 'LOADERS',
-           'GRAY_MEAN', 'GRAY_STD', 'KEEP_BYTES', 'ImageReadError', 'read_dicom', 'read_image', 'shared_findings',
-           'plain_names', 'unique_rows', 'safe_join', 'patient_split', 'check_patient_splits', 'load_nih',
-           'load_chexpert', 'load_vindr', 'load_table', 'findings_of', 'load_boxes', 'image_shape', 'letterbox',
-           'prepare', 'CachedImages', 'augment', 'multi_size_batch']
+__all__ = ['HARMONISED', 'VINDR_GLOBAL', 'LABEL_MAPS', 'TABLE_COLUMNS', 'NIH_ENTRY_FILES', 'UNCERTAINTY_POLICIES',
+           'BLANK_POLICIES', 'CHEXPERT_PREFIX', 'LOADERS', 'GRAY_MEAN', 'GRAY_STD', 'KEEP_BYTES', 'ImageReadError',
+           'read_dicom', 'read_image', 'shared_findings', 'plain_names', 'unique_rows', 'safe_join', 'patient_split',
+           'check_patient_splits', 'load_nih', 'load_chexpert', 'load_vindr', 'load_table', 'findings_of', 'load_boxes',
+           'image_shape', 'letterbox', 'source_stamps', 'prepare', 'CachedImages', 'augment', 'multi_size_batch']
 
 # %% ../nbs/02_data.ipynb #9a9b710b
 class ImageReadError(ValueError):
@@ -110,10 +110,14 @@ def check_patient_splits(df: pd.DataFrame):
     if (n > 1).any(): raise ValueError(f'{int((n > 1).sum())} patient(s) appear in more than one split, e.g. {list(n[n > 1].index[:3])}.')
 
 # %% ../nbs/02_data.ipynb #53e9f6d3
+NIH_ENTRY_FILES = ('Data_Entry_2017_v2020.csv', 'Data_Entry_2017.csv')   # the first one present is read
+
 def load_nih(root, val_fraction: float = .125, seed: int = 0) -> pd.DataFrame:
     "NIH ChestX-ray14 (images in the 12 `images_0xx/images` folders or one flat folder); official test list, patient-wise val split."
     root = Path(root)
-    entry = next((root / n for n in ('Data_Entry_2017_v2020.csv', 'Data_Entry_2017.csv') if (root / n).is_file()), root / 'Data_Entry_2017.csv')
+    entry = next((root / n for n in NIH_ENTRY_FILES if (root / n).is_file()), root / 'Data_Entry_2017.csv')
+    if len(present := [n for n in NIH_ENTRY_FILES if (root / n).is_file()]) > 1:
+        print(f'NIH ChestX-ray14: labels read from {entry.name} (the 2020 revision of the labels); {", ".join(present[1:])} is also in {root} and is not read.')
     df = _read_csv(entry, ['Image Index', 'Finding Labels', 'Patient ID', 'View Position'], 'NIH ChestX-ray14')
     df['Image Index'] = plain_names(df['Image Index'], 'Image Index', entry); unique_rows(df['Image Index'], 'Image Index', entry)
     files = {p.name: p for pat in ('images_*/images/*.png', 'images/*.png', '*.png') for p in root.glob(pat)}
@@ -132,6 +136,7 @@ def load_nih(root, val_fraction: float = .125, seed: int = 0) -> pd.DataFrame:
 # %% ../nbs/02_data.ipynb #9cfa52df
 UNCERTAINTY_POLICIES = ('ignore', 'ones', 'zeros')
 BLANK_POLICIES = ('zeros', 'ignore', 'no-finding-zeros')
+CHEXPERT_PREFIX = re.compile(r'^CheXpert-v1\.0(-small)?/')   # `Path` names the download's folder; resolved against the folder holding train.csv, whatever it is called
 
 def load_chexpert(root, policy: str = 'ignore', frontal_only: bool = True, val_fraction: float = .1, seed: int = 0, blank: str = 'zeros') -> pd.DataFrame:
     "CheXpert v1.0 or v1.0-small: train.csv (train/val, split by patient) and valid.csv (test). Uncertain labels (-1) follow `policy`, blanks (not mentioned) follow `blank`."
@@ -147,7 +152,7 @@ def load_chexpert(root, policy: str = 'ignore', frontal_only: bool = True, val_f
         if frontal_only: df = df[df['Frontal/Lateral'] == 'Frontal']
         ids = df.Path.str.extract(r'(patient\d+)/(study\d+)/(\w+)\.')
         if ids.isna().any().any(): raise ValueError(f'{sub / csv}: Path values must look like .../patientNNNNN/studyN/viewN_frontal.jpg, e.g. {df.Path.iloc[0]!r}.')
-        t = pd.DataFrame({'image_id': ids[0] + '_' + ids[1] + '_' + ids[2], 'path': [str(safe_join(sub.parent, p)) for p in df.Path],
+        t = pd.DataFrame({'image_id': ids[0] + '_' + ids[1] + '_' + ids[2], 'path': [str(safe_join(sub, CHEXPERT_PREFIX.sub('', p))) for p in df.Path],
                           'patient': ids[0].values, 'view': df.get('AP/PA', pd.Series('', index=df.index)).fillna('').values, 'split': split})
         for c, f in LABEL_MAPS['chexpert'].items():
             v = pd.to_numeric(df[c], errors='coerce')
@@ -271,6 +276,26 @@ def _cache_boxes(dataset, src, table, out: Path, max_size: int):
         boxes = boxes.assign(x=(boxes.x + (s - w) // 2) * k, y=(boxes.y + (s - h) // 2) * k, w=boxes.w * k, h=boxes.h * k)
     boxes.to_csv(out / 'boxes.csv', index=False)
 
+def source_stamps(table: pd.DataFrame) -> pd.DataFrame:
+    "Size and modification time (ns) of each source image of a labels table: what the cache was made from (NaN where the file is missing)."
+    def stamp(p):
+        try: st = os.stat(p); return st.st_size, st.st_mtime_ns
+        except OSError: return np.nan, np.nan
+    size, mtime = zip(*map(stamp, table.path)) if len(table) else ((), ())
+    return pd.DataFrame({'image_id': table.image_id.values, 'size': size, 'mtime_ns': mtime})
+
+def _refresh_changed(out: Path, table: pd.DataFrame) -> pd.DataFrame:
+    "Drop the cached copy of every source image whose size or modification time changed since the cache recorded it, and say which; return the new stamps."
+    now = source_stamps(table)
+    if (out / 'sources.csv').is_file():
+        old = pd.read_csv(out / 'sources.csv', dtype={'image_id': str})
+        both = now.merge(old, on='image_id', suffixes=('', '_cached'))
+        changed = both[(both['size'] != both.size_cached) | (both.mtime_ns != both.mtime_ns_cached)].image_id.tolist()
+        for i in changed: (out / 'images' / f'{i}.npy').unlink(missing_ok=True)
+        if changed: print(f'{len(changed)} source image(s) changed since {out} was cached (size or modification time), read again: '
+                          + ', '.join(changed[:10]) + (' ...' if len(changed) > 10 else ''))
+    return now
+
 def prepare(dataset: str, src, out, max_size: int = 1024, workers: int | None = None, **loader_kwargs) -> pd.DataFrame:
     "Cache every image of `dataset` at `src` once, at `max_size`, under `out`; return the labels table of the cached images."
     if isinstance(max_size, bool) or not isinstance(max_size, (int, np.integer)) or max_size < 32:
@@ -279,6 +304,7 @@ def prepare(dataset: str, src, out, max_size: int = 1024, workers: int | None = 
     out = _cache_folder(Path(out), dict(dataset=dataset, src=str(Path(src).resolve()), max_size=int(max_size), options={k: str(v) for k, v in sorted(loader_kwargs.items())}))
     table['file'] = 'images/' + table.image_id + '.npy'
     jobs = [(p, safe_join(out, f), max_size) for p, f in zip(table.path, table.file)]    # never a file outside the cache folder
+    sources = _refresh_changed(out, table)
     workers = min(workers or os.cpu_count() or 1, max(len(jobs), 1))
     if workers <= 1: errors = [_cache_one(j) for j in tqdm(jobs, desc=f'prepare {dataset}')]
     else:
@@ -293,6 +319,7 @@ def prepare(dataset: str, src, out, max_size: int = 1024, workers: int | None = 
     table = table[~np.array(bad)].reset_index(drop=True)
     if table.empty: raise ValueError(f'No image of {dataset} under {src} could be read.')
     _cache_boxes(dataset, src, table, out, max_size)
+    sources[sources.image_id.isin(set(table.image_id))].to_csv(out / 'sources.csv', index=False)
     tmp = out / 'labels.csv.part'; table.to_csv(tmp, index=False); os.replace(tmp, out / 'labels.csv')
     return table
 

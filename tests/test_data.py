@@ -61,6 +61,18 @@ def test_chexpert_phantoms_and_non_square(chexpert_dir, tmp_path):
     assert img.shape == (48, 48) and (img[:, :2] == 0).all()          # letterboxed: black bars on the short side
 
 
+@pytest.mark.parametrize('folder', ['chexpert', 'CheXpert-v1.0-small'])
+def test_chexpert_as_commonly_downloaded_reads_like_the_standard_layout(chexpert_dir, tmp_path, folder):
+    "The CSVs and train/, valid/ at the top of the folder given (whatever it is called), `Path` still prefixed CheXpert-v1.0-small/: every image resolves."
+    top = shutil.copytree(chexpert_dir / 'CheXpert-v1.0-small', tmp_path / folder)
+    assert pd.read_csv(top / 'train.csv').Path.str.startswith('CheXpert-v1.0-small/').all()
+    standard, flat = load_table('chexpert', chexpert_dir), load_table('chexpert', top)
+    pd.testing.assert_frame_equal(standard.drop(columns='path'), flat.drop(columns='path'))
+    assert all(p.startswith(str(top)) for p in flat.path)
+    cached = prepare('chexpert', top, tmp_path / 'cache', max_size=32, workers=1)
+    assert len(cached) == len(standard) and (tmp_path / 'cache' / 'labels.csv').is_file()
+
+
 def test_chexpert_path_escaping_root(chexpert_dir, tmp_path):
     d = _copy(chexpert_dir, tmp_path)
     csv = d / 'CheXpert-v1.0-small/train.csv'
@@ -165,3 +177,29 @@ def test_boxes_are_kept_in_the_cache_pixels(chexpert_dir, vindr_dir, nih_dir, tm
     assert len(v) and v.finding.notna().all() and (v[['x', 'y', 'w', 'h']] >= 0).all().all() and (v.x + v.w <= 32 + 1e-6).all()
     prepare('chexpert', chexpert_dir, tmp_path / 'c', max_size=32, workers=1)
     assert pd.read_csv(tmp_path / 'c/boxes.csv').empty                 # CheXpert has none
+
+
+def test_a_source_image_replaced_after_prepare_is_read_again(nih_dir, tmp_path, capsys):
+    d = _copy(nih_dir, tmp_path)
+    prepare('nih', d, tmp_path / 'c', max_size=32, workers=1)
+    t = pd.read_csv(tmp_path / 'c/labels.csv', dtype={'image_id': str})
+    first, second = t.iloc[0], t.iloc[1]
+    before = np.load(tmp_path / 'c' / first.file); untouched = np.load(tmp_path / 'c' / second.file)
+    img = np.asarray(Image.open(first.path)); Image.fromarray(255 - img).save(first.path)        # the same file name, other pixels
+    capsys.readouterr()
+    prepare('nih', d, tmp_path / 'c', max_size=32, workers=1)
+    said = capsys.readouterr().out
+    assert '1 source image(s) changed' in said and first.image_id in said
+    after = np.load(tmp_path / 'c' / first.file)
+    assert np.abs(after.astype(int) - (255 - before.astype(int))).mean() < 3          # the new pixels, not the old cache
+    assert np.array_equal(np.load(tmp_path / 'c' / second.file), untouched)
+    prepare('nih', d, tmp_path / 'c', max_size=32, workers=1)
+    assert 'changed' not in capsys.readouterr().out                                   # nothing changed since: nothing said, nothing re-read
+
+
+def test_nih_with_both_label_files_names_the_one_it_reads(nih_dir, tmp_path, capsys):
+    d = _copy(nih_dir, tmp_path)
+    shutil.copyfile(d / 'Data_Entry_2017.csv', d / 'Data_Entry_2017_v2020.csv')
+    load_table('nih', d)
+    said = capsys.readouterr().out
+    assert 'labels read from Data_Entry_2017_v2020.csv' in said and 'Data_Entry_2017.csv is also in' in said

@@ -203,3 +203,24 @@ def test_nih_with_both_label_files_names_the_one_it_reads(nih_dir, tmp_path, cap
     load_table('nih', d)
     said = capsys.readouterr().out
     assert 'labels read from Data_Entry_2017_v2020.csv' in said and 'Data_Entry_2017.csv is also in' in said
+
+
+def test_data_prep_readme_states_the_code_defaults():
+    "data_prep/README.md's stated defaults are the code's: the loaders' and the command line's (so the page cannot go stale unnoticed)."
+    import inspect, re
+    from ssbn_course.course.cli import _parser
+    from ssbn_course.course.runner import course_dir
+    from ssbn_course.data import load_nih, NIH_ENTRY_FILES, UNCERTAINTY_POLICIES, BLANK_POLICIES, VINDR_GLOBAL
+    text = (course_dir() / 'data_prep/README.md').read_text()
+    chex = inspect.signature(load_chexpert).parameters
+    prep = next(a for a in _parser()._subparsers._group_actions[0].choices['prepare']._actions if a.dest == 'policy')
+    blank = next(a for a in _parser()._subparsers._group_actions[0].choices['prepare']._actions if a.dest == 'blank')
+    assert chex['policy'].default == prep.default and f"`--policy {prep.default}` (the default" in text
+    assert chex['blank'].default == blank.default and f"`--blank {blank.default}` (the default" in text
+    assert set(prep.choices) == set(UNCERTAINTY_POLICIES) and all(f'`{p}`' in text for p in BLANK_POLICIES if p != blank.default)
+    assert f"{100 * inspect.signature(load_nih).parameters['val_fraction'].default:g} %" in text
+    assert f"{100 * chex['val_fraction'].default:g} %" in text
+    first, second = NIH_ENTRY_FILES
+    assert re.search(rf'`{re.escape(first)}` or `{re.escape(second)}` \(the first of them present is read', text)
+    assert 'image_labels_{train,test}.csv' in text and all(g in text for g in VINDR_GLOBAL)
+    assert 'always unknown' not in text

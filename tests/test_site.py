@@ -34,6 +34,8 @@ def test_every_exported_public_name_is_in_the_api_reference(site):
     lib = course_dir() / 'ssbn_course'
     modules = {'.'.join(('ssbn_course', *p.relative_to(lib).with_suffix('').parts)) for p in lib.rglob('[a-z]*.py') if p.name != '__init__.py'}
     assert set(module_chapters()) == modules, f'modules without a chapter page: {modules - set(module_chapters())}'
+    card = text[text.index('id="ssbn_course.resolution.PAPER_RATIOS"'):].split('</dl>')[0]    # a DataFrame constant: its rows, one a line
+    assert re.search(r'<pre>.*\nNodule +0\.689 +0\.854 +80\.7\nMass +0\.767', card, re.S), card[:1500]
 
 
 def sidebar(path) -> list:

@@ -90,8 +90,11 @@ def _autodoc(module_name: str, name: str, index: bool = True) -> str:
     "The reST directive documenting one name; a constant's value is shown when it is short (under 300 characters) and reads as Python (no `<function …>`)."
     obj = getattr(importlib.import_module(module_name), name)
     kind = 'autoclass' if inspect.isclass(obj) else 'autofunction' if callable(obj) else 'autodata'
-    opts = ([] if index else [':no-index:']) + ([':no-value:'] if _is_constant(obj) and (len(repr(obj)) > 300 or '<' in repr(obj)) else [])
-    return f'.. {kind}:: {module_name}.{name}\n' + ''.join(f'   {o}\n' for o in opts)
+    text = repr(obj) if _is_constant(obj) else ''
+    table = '\n' in text and len(text) <= 3000                 # a DataFrame, say: its lines as a preformatted block, not one run-together line
+    opts = ([] if index else [':no-index:']) + ([':no-value:'] if _is_constant(obj) and (table or len(text) > 300 or '<' in text) else [])
+    body = ('\n   .. code-block:: text\n      :caption: value\n\n' + ''.join(f'      {l}\n' for l in text.splitlines())) if table else ''
+    return f'.. {kind}:: {module_name}.{name}\n' + ''.join(f'   {o}\n' for o in opts) + body
 
 def _docstring_lines(app, what, name, obj, options, lines):
     "autodoc's docstring hook: a constant shows no borrowed docstring; docments comments become `:param:` fields."

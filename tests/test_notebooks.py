@@ -6,7 +6,7 @@ import pytest
 from ssbn_course.course.runner import chapters, course_dir, run_notebook
 
 NOTEBOOKS = chapters() + sorted((course_dir() / 'nbs').glob('9[0-9]_*.ipynb'))
-SMALLER = {'03_ssbn': dict(fixres_epochs=3, n_patients=150, n_test_patients=200, n_boot=100),
+SMALLER = {'03_ssbn': dict(fixres_epochs=2, n_patients=150, n_test_patients=200, n_boot=100),
            '06_experiments': dict(seeds=[0, 1], epochs=2, n_patients=150, n_test_patients=200, n_boot=200),
            '09_resolution': dict(sizes=[32, 64, 128], ssbn_sizes=[32, 64], epochs=2, n_patients=150, n_test_patients=200, n_boot=100),
            '08_evaluate': dict(n_boot=100), '10_external': dict(n_boot=100, n_patients=80),

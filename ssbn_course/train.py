@@ -21,8 +21,8 @@ from .models import build_model, count_parameters
 # %% auto #0
 __all__ = ['PREDICTION_COLUMNS', 'masked_bce', 'known_cases', 'per_finding_auc', 'auc_midrank', 'mean_auc', 'multi_size_loss',
            'CheckpointError', 'save_checkpoint', 'load_checkpoint', 'TrainConfig', 'train_config', 'collate', 'predict',
-           'cpu_has_bf16', 'fast_math', 'fit', 'load_trained', 'model_card', 'prediction_table', 'write_run',
-           'read_run', 'run_name', 'read_store', 'TrainedRun']
+           'cpu_has_bf16', 'fast_math', 'check_trainable', 'fit', 'load_trained', 'model_card', 'prediction_table',
+           'write_run', 'read_run', 'run_name', 'read_store', 'TrainedRun']
 
 # %% ../nbs/05_train.ipynb #0277275f
 def masked_bce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -285,7 +285,7 @@ def _validate(model, val_ds, cfg: TrainConfig, device, rank: int, world: int) ->
     return _from_rank0(val_auc, world)
 
 # %% ../nbs/05_train.ipynb #d0060ac0
-def _check_trainable(ds, cfg, world: int, cache_dir):
+def check_trainable(ds, cfg, world: int = 1, cache_dir='the cache'):
     "Refuse, with the value named, what BatchNorm and the masked loss cannot train on: labels outside {0, 1, unknown}, and batches of one image."
     y = ds.labels.numpy()
     bad = [(f, sorted({float(v) for v in y[:, j] if v == v and v not in (0., 1.)})) for j, f in enumerate(ds.findings)]
@@ -312,7 +312,7 @@ def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, 
     if cached and max(cfg.sizes) > cached:
         raise ValueError(f'sizes {list(cfg.sizes)} need images of {max(cfg.sizes)} px, but {cache_dir} caches them at {cached} px: prepare a cache with --max-size {max(cfg.sizes)}, or use smaller sizes.')
     train_ds = CachedImages(cache_dir, 'train', cfg.findings)
-    _check_trainable(train_ds, cfg, world, cache_dir)
+    check_trainable(train_ds, cfg, world, cache_dir)
     one_class = _one_class(train_ds)
     if one_class and cfg.findings is None and len(one_class) < len(train_ds.findings):   # by default, every finding the training split can teach
         train_ds, one_class = CachedImages(cache_dir, 'train', [f for f in train_ds.findings if f not in one_class]), {}

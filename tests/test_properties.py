@@ -120,3 +120,94 @@ def test_auc_inputs(y, seed, nan_scores):
         else:
             known = y[~np.isnan(y)]
             assert (math.isnan(a) and len(set(known)) < 2) or 0 <= a <= 1
+
+
+@settings(**SETTINGS)
+@given(values=st.lists(st.sampled_from([0., 1., math.nan, 2., -1., .5, 3.]), min_size=1, max_size=40), n_findings=st.integers(1, 3),
+       batch_size=st.sampled_from([2, 4, 8, 16, 32]), accumulate=st.sampled_from([1, 2, 4]), world=st.sampled_from([1, 2]))
+def test_training_labels_and_batch_sizes(values, n_findings, batch_size, accumulate, world):
+    "Labels outside {0, 1, NaN} and micro-batches of one image are refused with the finding, value and sizes named, before any training."
+    import torch
+    from types import SimpleNamespace
+    from ssbn_course.train import check_trainable
+    CASES['training labels and batches'] += 1
+    findings = ['Nodule', 'Mass', 'Edema'][:n_findings]
+    y = np.resize(np.array(values), (max(len(values) // n_findings, 1), n_findings))
+    ds = SimpleNamespace(labels=torch.tensor(y, dtype=torch.float32), findings=findings, __len__=None)
+    ds = type('DS', (), {'labels': ds.labels, 'findings': findings, '__len__': lambda self: len(y)})()
+    cfg = SimpleNamespace(batch_size=batch_size, accumulate=accumulate)
+    odd = {f: sorted({float(v) for v in y[:, j] if v == v and v not in (0., 1.)}) for j, f in enumerate(findings)}
+    try: check_trainable(ds, cfg, world, 'cache-x')
+    except ValueError as e:
+        if any(odd.values()):
+            assert 'neither 0, 1 nor unknown' in str(e) and all(f"'{f}': {v[0]:g}" in str(e) for f, v in odd.items() if v), e
+        else:
+            assert 'BatchNorm needs at least 2' in str(e) and f'batch_size={batch_size}' in str(e) and f'{len(y)} training images' in str(e), e
+            assert min(batch_size, len(y)) // (world * accumulate) < 2
+    else:
+        assert not any(odd.values()) and min(batch_size, len(y)) // (world * accumulate) >= 2
+
+
+@settings(**SETTINGS)
+@given(n_boot=st.one_of(st.integers(-5, 3), st.floats(-2, 3), st.booleans(), st.none()), n_cases=st.integers(0, 6))
+def test_bootstrap_resample_counts(n_boot, n_cases):
+    from ssbn_course.experiments import resample_weights
+    CASES['bootstrap resamples'] += 1
+    patients = np.arange(n_cases) // 2                                      # two cases a patient: drawn together
+    try: w = resample_weights(patients, n_boot)
+    except ValueError as e: assert f'n_boot={n_boot!r}' in str(e) or 'No cases' in str(e), e
+    else:
+        assert isinstance(n_boot, int) and n_boot >= 1 and n_cases and w.shape == (n_boot, n_cases)
+        per_patient = w[:, ::2]                                               # each patient's draw count, once
+        assert (per_patient.sum(1) == len(set(patients))).all() and (w == per_patient[:, patients]).all()
+
+
+@settings(**{**SETTINGS, 'max_examples': 25})
+@given(n=st.one_of(st.integers(-3, 4), st.floats(0, 4), st.booleans()), layout=st.sampled_from(['nih', 'chexpert', 'vindr']))
+def test_phantom_patient_counts(tmp_path_factory, n, layout):
+    from ssbn_course.layouts import write_phantom_dataset
+    CASES['phantom patient counts'] += 1
+    d = tmp_path_factory.mktemp('few')
+    try: out = write_phantom_dataset(d / 'ds', layout, n_patients=n, image_size=32, workers=1)
+    except ValueError as e: assert f'n_patients={n!r}: a phantom dataset needs at least 3 patients' in str(e), e
+    else: assert isinstance(n, int) and n >= 3 and prepare(layout, out, d / 'cache', max_size=32, workers=1).split.nunique() >= 2
+
+
+@settings(**SETTINGS)
+@given(fixed=st.lists(st.sampled_from([{}, {'scale': 1.0}, {'scale': 2.0}, {'x': 1}]), min_size=1, max_size=3),
+       grids=st.lists(st.sampled_from([{}, {'x': [1]}, {'x': [1, 2]}, {'scale': [3.0]}]), min_size=3, max_size=3))
+def test_grid_entries_are_named_apart_or_refused_when_equal(tmp_path_factory, fixed, grids):
+    "Entries of one notebook run as separate folders unless two of them ask for exactly the same parameters."
+    import yaml
+    from ssbn_course.course.batch import GridError, load_grid
+    CASES['grid entries'] += 1
+    d = tmp_path_factory.mktemp('grid')
+    import nbformat
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 0\nscale = 1.0\nout_dir = '.'", metadata={'tags': ['parameters']})],
+                                  metadata={'kernelspec': {'name': 'python3', 'display_name': 'python3', 'language': 'python'}})
+    nbformat.write(nb, d / 'tiny.ipynb')
+    entries = [dict(notebook='tiny.ipynb', **({'params': p} if p else {}), **({'grid': g} if g else {})) for p, g in zip(fixed, grids)]
+    (d / 'g.yaml').write_text(yaml.safe_dump(dict(name='g', runs=entries)))
+    wanted = [{**p, **dict(zip(g, vals))} for p, g in zip(fixed, grids) for vals in __import__('itertools').product(*g.values())]
+    try: _, _, runs = load_grid(d / 'g.yaml')
+    except GridError as e:
+        assert 'repeat the same notebook and parameters' in str(e) and any(wanted.count(w) > 1 for w in wanted), e
+    else:
+        assert sorted(map(str, (r.params for r in runs))) == sorted(map(str, wanted)) and len({r.slug for r in runs}) == len(runs)
+
+
+@settings(**{**SETTINGS, 'max_examples': 30})
+@given(folder=st.text(string.ascii_letters + string.digits + '_-', min_size=1, max_size=12), nested=st.booleans(),
+       prefix=st.sampled_from(['CheXpert-v1.0-small/', 'CheXpert-v1.0/', '']))
+def test_chexpert_folder_layouts(tmp_path_factory, chexpert_dir, folder, nested, prefix):
+    "CheXpert's CSVs at the top of a folder of any name, or inside CheXpert-v1.0-small/, with Path prefixed or not: every image resolves to the same table."
+    CASES['CheXpert folder layouts'] += 1
+    d = tmp_path_factory.mktemp('cx')
+    top = d / folder / 'CheXpert-v1.0-small' if nested else d / folder
+    shutil.copytree(chexpert_dir / 'CheXpert-v1.0-small', top)
+    for csv in ('train.csv', 'valid.csv'):
+        t = pd.read_csv(top / csv); t['Path'] = prefix + t.Path.str.replace(r'^CheXpert-v1\.0-small/', '', regex=True); t.to_csv(top / csv, index=False)
+    got = load_table('chexpert', d / folder)
+    want = load_table('chexpert', chexpert_dir)
+    pd.testing.assert_frame_equal(got.drop(columns='path'), want.drop(columns='path'))
+    assert all(Path(p).is_file() and Path(p).resolve().is_relative_to((d / folder).resolve()) for p in got.path)

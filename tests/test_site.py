@@ -155,3 +155,24 @@ def test_the_student_site_gives_no_answers_away(course_run, tmp_path):
     assert TEMPLATE in page and not re.search(r'<pre>(?:<span></span>)?[^<]*✓', page) and 'colab.research.google.com/github' not in page   # no self-check output either
     student = nbformat.read(out / 'notebooks/06_experiments.ipynb', as_version=4)
     assert 'BEGIN SOLUTION' not in ''.join(c.source for c in student.cells) and 'href="notebooks/06_experiments.ipynb"' in page
+
+
+def test_the_readmes_study_numbers_are_the_recorded_study_runs():
+    "The front page's study tables carry the numbers of the recorded study run (docs/measured/study/), not typed ones."
+    import json
+    import pandas as pd
+    root = course_dir(); folder = root / 'docs/measured/study'
+    assert (folder / 'measured.json').is_file(), 'no study run is recorded: `ssbn-course run --profile study`, then `ssbn-course readme --measured <its run folder>`'
+    m = json.loads((folder / 'measured.json').read_text()); readme = (root / 'README.md').read_text()
+    assert m['profile'] == 'study' and f"commit {m['machine']['commit']}" in readme
+    r6 = next(c['results'] for c in m['chapters'] if c['notebook'].startswith('06_'))
+    assert r6['table'] and any(k.startswith('headline ') for k in r6)
+    for name, t in r6['table'].items():
+        assert f"| {name} | {100 * t['mean_auc']:.2f}" in readme, name
+    for k, v in r6.items():
+        if k.startswith('headline '):
+            assert f"| {v['diff']:+.4f} | {v['ci_low']:+.4f} to {v['ci_high']:+.4f} |" in readme, k
+    for s in r6['claims']: assert s in readme
+    sweep = pd.read_csv(folder / 'sweep_aucs.csv').pivot_table(index='finding', columns='size', values='auc')
+    for f, row in sweep.iterrows():
+        assert f'| {f} | ' + ' | '.join(f'{v:.3f}' for v in row) + ' |' in readme, f

@@ -122,11 +122,11 @@ def forest_plot(delong: pd.DataFrame, title: str = 'AUC difference per finding (
     return fig
 
 def save_figure(fig, out_dir, name: str) -> Path:
-    "Write `fig` as `out_dir/figures/name.html` (plotly.js inlined, opens offline) and `.png` when an image exporter is installed."
+    """Write `fig` as `out_dir/figures/name.html` (plotly.js inlined, opens offline) and `name.json` (the figure itself, from which
+    `ssbn-course readme --measured` draws the front page's image; no browser is started while a chapter runs)."""
     p = Path(out_dir) / 'figures' / f'{name}.html'; p.parent.mkdir(parents=True, exist_ok=True)
     fig.write_html(p, include_plotlyjs=True)
-    try: fig.write_image(p.with_suffix('.png'))
-    except Exception: pass        # kaleido (and its Chrome) not installed: HTML only
+    p.with_suffix('.json').write_text(fig.to_json())
     return p
 
 # %% ../nbs/08_evaluate.ipynb #78bf2c6a

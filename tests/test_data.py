@@ -224,3 +224,15 @@ def test_data_prep_readme_states_the_code_defaults():
     assert re.search(rf'`{re.escape(first)}` or `{re.escape(second)}` \(the first of them present is read', text)
     assert 'image_labels_{train,test}.csv' in text and all(g in text for g in VINDR_GLOBAL)
     assert 'always unknown' not in text
+
+
+def test_chapter_2_reads_chexpert_as_commonly_downloaded(chexpert_dir, tmp_path):
+    "The data chapter, end to end through papermill, on the top-level CheXpert folder: the labels it caches are the standard layout's."
+    from ssbn_course.course.runner import course_dir, run_notebook
+    top = shutil.copytree(chexpert_dir / 'CheXpert-v1.0-small', tmp_path / 'chexpert-download')
+    out = tmp_path / 'ch2'
+    r = run_notebook(course_dir() / 'nbs/02_data.ipynb', out / '02_data.ipynb', dict(out_dir=str(out), data_dir=str(top), dataset='chexpert', max_size=64, sizes=[32, 64]), cwd=tmp_path)
+    assert r['status'] == 'ok', f"failed at cell {r['cell']}: {r['error']}"
+    cached = pd.read_csv(out / 'cache-64/labels.csv').set_index('image_id').drop(columns=['path', 'file'])
+    standard = load_table('chexpert', chexpert_dir).set_index('image_id').drop(columns='path')
+    pd.testing.assert_frame_equal(cached.sort_index()[standard.columns], standard.sort_index(), check_dtype=False)

@@ -1,6 +1,6 @@
 """The paper's own configuration, end to end on CPU: chapters 6, 8, 9, 10 and 11 through papermill with `profile='full'`
 (DenseNet-121 with memory-efficient dense layers, ResNet34 in the sweep, sizes 224/448/896, the sweep's extreme sizes 32 and 600),
-scaled down in data and steps only: CheXpert-layout phantoms at 1024 px (12 patients), one epoch of one optimizer
+scaled down in data and steps only: CheXpert-layout phantoms at 1024 px (8 patients: 8 training, 2 validation, 5 test images), one epoch of one optimizer
 step per model (`max_steps=1`), batch 4 in 2 accumulated micro-batches, ImageNet weights from a local file the test
 writes (no network). Also: an interrupted full-size run resumed. Prints its wall time and peak memory.
 
@@ -20,8 +20,8 @@ NBS = course_dir() / 'nbs'
 @pytest.fixture(scope='module')
 def full(tmp_path_factory):
     root = tmp_path_factory.mktemp('full')
-    data = write_phantom_dataset(root / 'chexpert', 'chexpert', n_patients=12, studies_per_patient=2, image_size=1024,
-                                 prevalence={f: .5 for f in FINDINGS}, valid_fraction=.4, seed=9, workers=2)   # 9 train, 3 val, 9 test images; seed 9: four findings have both classes in every split
+    data = write_phantom_dataset(root / 'chexpert', 'chexpert', n_patients=8, studies_per_patient=2, image_size=1024,
+                                 prevalence={f: .5 for f in FINDINGS}, valid_fraction=.4, seed=30, workers=2)   # 8 train, 2 val, 5 test images; seed 30: four findings (Edema among them) have both classes in every split
     weights = root / 'weights'; weights.mkdir()                        # what a user without a network passes as weights_path=
     for arch in ('densenet121', 'resnet34'): torch.save(getattr(torchvision.models, arch)().state_dict(), weights / f'{arch}.pth')
     return dict(root=root, data=data, weights=weights, t0=time.perf_counter())
@@ -60,11 +60,11 @@ def test_09_resolution_full_per_label(full):
 
 
 def test_10_external_full(full):
-    run(full, '10_external', n_patients=12, n_boot=20)
+    run(full, '10_external', n_patients=8, n_boot=20)
 
 
 def test_11_inference_full(full):
-    d = run(full, '11_inference', n_boot=20, unseen_sizes=[320], recalibration_images=4, timing_batch=1, timing_repeats=1)
+    d = run(full, '11_inference', n_boot=20, unseen_sizes=[320], recalibration_images=4, timing_batch=1, timing_repeats=0)   # GFLOPs at the paper's sizes; the quick chapter test times them
     f = pd.read_csv(d / 'frontier.csv').set_index('name')
     assert {'single 224', 'single 896', 'ensemble', 'SSBN', 'SSBN @ 224+448'} <= set(f.index)
     assert 5.6 < f.gflops['single 224'] < 5.8 and abs(f.gflops['SSBN'] - 21 * f.gflops['single 224']) < .1   # DenseNet-121: 2.83 G multiply-adds at 224 px; 224+448+896 px costs 1 + 4 + 16 times that

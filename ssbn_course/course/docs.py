@@ -13,7 +13,7 @@ __all__ = ['WIDGET_STATIC', 'WIDGET_NOTE', 'PLOTLY_MIME', 'WIDGET_MIME', 'SITE_C
            'README_NOTE', 'STUDY_FILES', 'site_pages', 'notebook_title', 'mathml', 'module_chapters', 'api_card',
            'hidden_widget', 'progress_html', 'widget_html', 'static_output', 'prepare_notebook', 'source_map',
            'sphinx_config', 'setup', 'toctree_cells', 'api_page', 'build_site', 'execute_pages', 'measured_section',
-           'command_measurements', 'readme_text', 'write_readme', 'record_measured', 'study_section']
+           'command_measurements', 'readme_text', 'write_readme', 'figure_png', 'record_measured', 'study_section']
 
 # %% ../../nbs/93_docs.ipynb #000a6374
 def site_pages(nbs=None) -> list:
@@ -452,7 +452,15 @@ def write_readme(path=None, nbs=None) -> Path:
     return path
 
 # %% ../../nbs/93_docs.ipynb #2ed715dd
-STUDY_FILES = ('06_experiments/comparison.csv', '09_resolution/sweep_aucs.csv', '09_resolution/figures/auc_vs_size.html', '09_resolution/figures/auc_vs_size.png')
+STUDY_FILES = ('06_experiments/comparison.csv', '09_resolution/sweep_aucs.csv', '09_resolution/figures/auc_vs_size.html', '09_resolution/figures/auc_vs_size.json')
+
+def figure_png(fig_json, png, width: int = 900, height: int = 520) -> bool:
+    "Draw a saved plotly figure (`save_figure`'s JSON) as a PNG with kaleido and Chrome/Chromium; False, with the reason printed, where they are missing."
+    import plotly.io as pio
+    try: pio.from_json(Path(fig_json).read_text()).write_image(str(png), width=width, height=height); return True
+    except Exception as e:
+        print(f'{png} not drawn ({type(e).__name__}: {str(e)[:200]}); the README links the interactive figure instead. '
+              'Installing kaleido (a dev requirement) and Chromium draws it.'); return False
 
 def record_measured(src, measured_dir) -> Path:
     """Copy a run's record into `measured_dir` (the repository's `docs/measured/`): `.ci/run`'s `ci.json` as `ci.json`; a course run's
@@ -465,6 +473,8 @@ def record_measured(src, measured_dir) -> Path:
         dst = out / 'study' / 'measured.json'
         for f in STUDY_FILES:
             if (src.parent / f).is_file(): (out / 'study').mkdir(parents=True, exist_ok=True); shutil.copyfile(src.parent / f, out / 'study' / Path(f).name)
+        (out / 'study' / 'auc_vs_size.png').unlink(missing_ok=True)                   # never a figure of an earlier run
+        if (out / 'study' / 'auc_vs_size.json').is_file(): figure_png(out / 'study' / 'auc_vs_size.json', out / 'study' / 'auc_vs_size.png')
     else: dst = out / f"{m['profile']}.json"
     dst.parent.mkdir(parents=True, exist_ok=True); shutil.copyfile(src, dst)
     return dst

@@ -378,17 +378,19 @@ def study_sentence(r: dict, quote=None) -> str:
     if not q: return (f"No study run is recorded in this copy of the course (docs/measured/study/), so there is no powered figure to set beside "
                       f"this run's {r['role']}; `ssbn-course run --profile study` measures it.")
     v = q['value']
-    shown = 'an interval that excludes 0' if v['ci_low'] > 0 or v['ci_high'] < 0 else 'an interval that includes 0 there too'
-    return (f"The recorded study run (commit {q['commit']}, {v['seeds']} seeds, {v['n_patients']} test patients, {q['machine']}) measured "
-            f"{v['a']} − {v['b']} = {v['diff']:+.3f} (95 % CI {v['ci_low']:+.3f} to {v['ci_high']:+.3f}), {shown}.")
+    return _study_quote(dict(q, machine=f"{v['seeds']} seeds, {v['n_patients']} test patients, {q['machine']}"), f"{v['a']} − {v['b']} =",
+                        v['diff'], v['ci_low'], v['ci_high'], includes='an interval that includes 0 there too')
+
+def _study_quote(q, what: str, d: float, lo: float, hi: float, includes: str = 'an interval that includes 0') -> str:
+    "One sentence quoting a recorded study run's difference `d` (95 % CI `lo` to `hi`) and whether its interval excludes 0."
+    return (f"The recorded study run (commit {q['commit']}, {q['machine']}) measured {what} {d:+.3f} (95 % CI {lo:+.3f} to {hi:+.3f}), "
+            + ('an interval that excludes 0.' if lo > 0 or hi < 0 else includes + '.'))
 
 def study_interval_sentence(q, item: str, what: str) -> str:
     """What the recorded study run measured for `item` of a recorded `{item: [difference, ci_low, ci_high]}` result (`q`, from
     `study_result`), in one sentence naming `what` it is; says so when no study run recorded it."""
     if not q or item not in q['value']: return f'No study run is recorded for {what} in this copy of the course (docs/measured/study/).'
-    d, lo, hi = q['value'][item]
-    return (f"The recorded study run (commit {q['commit']}, {q['machine']}) measured {what} {d:+.3f} (95 % CI {lo:+.3f} to {hi:+.3f}), "
-            f"an interval that {'excludes' if lo > 0 or hi < 0 else 'includes'} 0.")
+    return _study_quote(q, what, *q['value'][item])
 
 # %% ../nbs/06_experiments.ipynb #09f0577d
 def finding_verdicts(store: pd.DataFrame, bar: float = .75, n_boot: int = 1000, seed: int = 0, alpha: float = .05) -> pd.DataFrame:

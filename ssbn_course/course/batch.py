@@ -89,7 +89,8 @@ def load_grid(path) -> tuple:
                     raise GridError(f'{where}: parameter {k!r} of {nb.name} takes a {type(defaults[k]).__name__} (default {defaults[k]!r}), got {type(v).__name__} {v!r}.')
             if 'out_dir' in params: raise GridError(f'{where}: out_dir is set by the batch (one folder per run); remove it from the grid.')
             runs.append(Run(nb, params, _slug(c if c else params)))   # named by what varies within the entry
-    for key in {k for k in [(r.notebook.stem, r.slug) for r in runs] if [(r.notebook.stem, r.slug) for r in runs].count(k) > 1}:
+    from collections import Counter
+    for key in [k for k, n in Counter((r.notebook.stem, r.slug) for r in runs).items() if n > 1]:
         clash = [r for r in runs if (r.notebook.stem, r.slug) == key]       # entries that vary the same way: named by all their parameters
         if any(r.params == s.params for i, r in enumerate(clash) for s in clash[i + 1:]):
             raise GridError(f'{path}: some runs repeat the same notebook and parameters ({key[0]}, {clash[0].params}).')

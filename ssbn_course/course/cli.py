@@ -21,7 +21,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest='cmd', required=True)
     r = sub.add_parser('run', help='execute every chapter notebook with papermill into a dated run folder')
     r.add_argument('--quick', action='store_const', const='quick', dest='profile', help='the quick profile (default): CPU, phantoms, minutes')
-    r.add_argument('--profile', choices=PROFILE_NAMES, default='quick', help='quick: minutes, one seed; study: the powered phantom study (about an hour on 2 cores); full: the paper, on a GPU')
+    r.add_argument('--profile', choices=PROFILE_NAMES, default='quick', help='quick: minutes, one seed; study: the powered phantom study (under an hour on 2 cores); full: the paper, on a GPU')
     r.add_argument('--out', default='runs'); r.add_argument('--data-dir', default=None); r.add_argument('--nbs', default=None)
     r.add_argument('--only', nargs='*', help='run only chapters whose name contains one of these')
     q = sub.add_parser('prepare', help='cache a dataset once at its largest size, with a labels table')

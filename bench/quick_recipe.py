@@ -12,8 +12,10 @@ import argparse, ast, time
 from pathlib import Path
 import pandas as pd
 from ssbn_course.core import profile_config
-from ssbn_course.experiments import fit_many, learnable_findings, auc_results
-from ssbn_course.train import train_config, read_store
+from ssbn_course.data import learnable_findings
+from ssbn_course.experiments import auc_results
+from ssbn_course.store import fit_many, read_store
+from ssbn_course.train import train_config
 
 
 def variant(text: str) -> tuple:

@@ -17,10 +17,12 @@ from .layouts import NIH_FINDINGS, CHEXPERT_LABELS, VINDR_LABELS
 
 # %% auto #0
 __all__ = ['HARMONISED', 'VINDR_GLOBAL', 'LABEL_MAPS', 'TABLE_COLUMNS', 'NIH_ENTRY_FILES', 'UNCERTAINTY_POLICIES',
-           'BLANK_POLICIES', 'CHEXPERT_PREFIX', 'LOADERS', 'GRAY_MEAN', 'GRAY_STD', 'KEEP_BYTES', 'ImageReadError',
-           'read_dicom', 'read_image', 'shared_findings', 'plain_names', 'unique_rows', 'safe_join', 'patient_split',
-           'check_patient_splits', 'load_nih', 'load_chexpert', 'load_vindr', 'load_table', 'findings_of', 'load_boxes',
-           'image_shape', 'letterbox', 'source_stamps', 'prepare', 'CachedImages', 'augment', 'multi_size_batch']
+           'BLANK_POLICIES', 'CHEXPERT_PREFIX', 'LOADERS', 'PHANTOM_KEYS', 'GRAY_MEAN', 'GRAY_STD', 'KEEP_BYTES',
+           'ImageReadError', 'read_dicom', 'read_image', 'shared_findings', 'plain_names', 'unique_rows', 'safe_join',
+           'patient_split', 'check_patient_splits', 'load_nih', 'load_chexpert', 'load_vindr', 'load_table',
+           'findings_of', 'load_boxes', 'image_shape', 'letterbox', 'source_stamps', 'prepare', 'learnable_findings',
+           'phantom_dir', 'in_course_run', 'cache_source', 'ensure_cache', 'CachedImages', 'augment',
+           'multi_size_batch']
 
 # %% ../nbs/02_data.ipynb #9a9b710b
 class ImageReadError(ValueError):
@@ -322,6 +324,61 @@ def prepare(dataset: str, src, out, max_size: int = 1024, workers: int | None = 
     sources[sources.image_id.isin(set(table.image_id))].to_csv(out / 'sources.csv', index=False)
     tmp = out / 'labels.csv.part'; table.to_csv(tmp, index=False); os.replace(tmp, out / 'labels.csv')
     return table
+
+# %% ../nbs/02_data.ipynb #e470da61
+def learnable_findings(cache_dir) -> list:
+    "Findings with both positive and negative labels in every split of the cache."
+    t = pd.read_csv(Path(cache_dir) / 'labels.csv')
+    return [f for f in findings_of(t) if all(((g[f] == 1).any() and (g[f] == 0).any()) for _, g in t.groupby('split'))]
+
+PHANTOM_KEYS = ('n_patients', 'studies_per_patient', 'image_size', 'n_test_patients', 'prevalence')
+
+def phantom_dir(cfg: dict, out_dir) -> Path:
+    "Where a profile's phantom dataset lives under `out_dir`: the folder name carries a digest of what the phantoms are drawn from, so a changed setting never reuses old images."
+    import hashlib
+    key = json.dumps({k: cfg.get(k) for k in PHANTOM_KEYS}, sort_keys=True, default=str)
+    return Path(out_dir) / f'phantoms-nih-{hashlib.sha256(key.encode()).hexdigest()[:8]}'
+
+def _complete(folder, last_file: str):
+    "Whether `folder` holds `last_file`, the file its writer writes last (so an interrupted write is never taken)."
+    return (Path(folder) / last_file).is_file()
+
+def in_course_run(out_dir, name: str, last_file: str, accept=None) -> Path:
+    """`out_dir/name`, unless a sibling chapter of the same course run (a folder beside `out_dir`) already holds a complete
+    `name` (its `last_file` written) that `accept` (if given) accepts: then that one. A chapter run alone makes its own."""
+    out_dir = Path(out_dir)
+    if _complete(out_dir / name, last_file): return out_dir / name
+    parent = out_dir.resolve().parent
+    for sib in sorted(parent.iterdir()) if parent.is_dir() else []:
+        f = sib / name
+        if sib.is_dir() and sib.resolve() != out_dir.resolve() and _complete(f, last_file) and (accept is None or accept(f)): return f
+    return out_dir / name
+
+def cache_source(cache_dir) -> str | None:
+    "The dataset folder a cache was prepared from (its cache.json), resolved: what tells two caches of the same data."
+    f = Path(cache_dir) / 'cache.json'
+    return str(Path(json.loads(f.read_text())['src']).resolve()) if f.is_file() else None
+
+def ensure_cache(cfg: dict, out_dir, data_dir=None, cache_dir=None, max_size: int | None = None) -> Path:
+    """A prepared cache (images at `max_size`, default the profile's largest size): `cache_dir` if given, else `data_dir` prepared, else a phantom
+    dataset written and prepared under `out_dir`. Phantoms and their cache are written once per course run: a chapter takes those another chapter
+    of the same run already wrote with the same settings (their folder names carry a digest of the settings)."""
+    if cache_dir: return Path(cache_dir)
+    max_size = max_size or max(cfg['sizes'])
+    if data_dir is None:
+        if cfg['dataset'] != 'phantoms': raise ValueError(f"The {cfg['profile']} profile trains on {cfg['dataset']}: pass data_dir= the dataset's folder (see data_prep/README.md).")
+        from ssbn_course.layouts import write_phantom_dataset
+        data_dir = in_course_run(out_dir, phantom_dir(cfg, '.').name, 'train_val_list.txt')     # the file write_nih writes last
+        if not _complete(data_dir, 'train_val_list.txt'):
+            write_phantom_dataset(data_dir, 'nih', n_patients=cfg['n_patients'], studies_per_patient=cfg['studies_per_patient'], image_size=cfg['image_size'], workers=2,
+                                  n_test_patients=cfg.get('n_test_patients'), prevalence=cfg.get('prevalence'))
+        dataset = 'nih'
+    else: dataset = 'nih' if cfg['dataset'] == 'phantoms' else cfg['dataset']
+    name = f'cache-{Path(data_dir).resolve().name}-{max_size}'                         # named after its source: other data never meets an old cache
+    cache = in_course_run(out_dir, name, 'labels.csv', accept=lambda c: cache_source(c) == str(Path(data_dir).resolve()))   # prepare writes labels.csv last
+    prepare(dataset, data_dir, cache, max_size=max_size, workers=2)
+    return cache
+
 
 # %% ../nbs/02_data.ipynb #88a0c529
 GRAY_MEAN, GRAY_STD = 0.449, 0.226      # ImageNet's mean and std averaged over RGB

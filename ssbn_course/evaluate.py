@@ -13,25 +13,27 @@ import torch
 from .core import profile_config, resize
 from .data import multi_size_batch
 from .models import SizeEnsemble
-from .train import auc_midrank, load_trained, predict, read_store, run_name
-from .experiments import paired_bootstrap
-from .metrics import delong_table
-from .experiments import ensure_cache, run_comparison
+from .stats import auc_midrank, delong_table, paired_bootstrap
+from .store import RunStore
+from .train import predict
+from .data import ensure_cache
+from .experiments import run_comparison
 
 # %% auto #0
-__all__ = ['PAPER_TABLE', 'find_experiments', 'ensure_experiments', 'experiment_cache', 'run_model', 'Predictions', 'forest_plot',
-           'save_figure', 'roc_points', 'roc_figure', 'grad_cam', 'case_views', 'case_figure', 'explorer']
+__all__ = ['EXPERIMENTS', 'PAPER_TABLE', 'find_experiments', 'ensure_experiments', 'forest_plot', 'save_figure', 'roc_points',
+           'roc_figure', 'grad_cam', 'case_views', 'case_figure', 'explorer']
 
 # %% ../nbs/08_evaluate.ipynb #daa96c25
+EXPERIMENTS = 'comparison'      # the folder of chapter 6's out_dir that holds its store
+
 def find_experiments(out_dir, experiments_dir=None) -> Path | None:
-    "Chapter 6's store: `experiments_dir/comparison` (checked), else the one in `06_experiments` beside `out_dir` when it holds runs, else None."
-    has_runs = lambda d: d.is_dir() and any(d.glob('seed*/*/run.json'))
+    "Chapter 6's store: `experiments_dir/comparison` (checked), else the one a sibling chapter of the same course run holds (a folder beside `out_dir`), else None."
     if experiments_dir:
-        d = Path(experiments_dir) / 'comparison'
-        if not has_runs(d): raise FileNotFoundError(f'{experiments_dir} holds no trained comparison (comparison/seed*/*/run.json): run chapter 6 (06_experiments) with out_dir={str(experiments_dir)!r} first.')
+        d = Path(experiments_dir) / EXPERIMENTS
+        if not len(RunStore(d)): raise FileNotFoundError(f'{experiments_dir} holds no trained comparison ({EXPERIMENTS}/seed*/*/run.json): run chapter 6 (06_experiments) with out_dir={str(experiments_dir)!r} first.')
         return d
-    d = Path(out_dir).resolve().parent / '06_experiments' / 'comparison'
-    return d if has_runs(d) else None
+    here = Path(out_dir).resolve()
+    return next((d for d in sorted(here.parent.glob(f'*/{EXPERIMENTS}')) if d.parent != here and any(d.glob('seed*/*/run.json'))), None)
 
 def ensure_experiments(out_dir, experiments_dir=None, profile: str = 'quick', data_dir=None, seeds=(0,)) -> Path:
     "Chapter 6's store; when there is none, trains `seeds` of the comparison under `out_dir/experiments` first, and says so."
@@ -43,62 +45,6 @@ def ensure_experiments(out_dir, experiments_dir=None, profile: str = 'quick', da
     run_comparison(ensure_cache(cfg, d, data_dir), d / 'comparison', cfg)
     return d / 'comparison'
 
-def experiment_cache(store_dir) -> Path:
-    "The prepared cache the runs of `store_dir` were trained on, as their cards record it."
-    for card in sorted(Path(store_dir).rglob('run.json')):
-        cache = json.loads(card.read_text()).get('cache')
-        if cache and (Path(cache) / 'labels.csv').is_file(): return Path(cache)
-    raise FileNotFoundError(f'No run under {store_dir} names a prepared cache that still exists (run.json "cache"): pass the cache the models were trained on.')
-
-def run_model(store_dir, name: str, seed: int):
-    "The trained model of the run `name` (e.g. 'SSBN') and `seed` in the store, loaded from the checkpoint its card names (for Grad-CAM and new data)."
-    found = []                                                       # read the cards, not every run's predictions
-    for path in sorted(Path(store_dir).rglob('run.json')):
-        c = json.loads(path.read_text())
-        if c['seed'] == seed and run_name(c['model'], c['variant'], '/'.join(map(str, c['sizes']))) == name: found.append((path.parent, c))
-    if len(found) != 1: raise ValueError(f'{store_dir} has {len(found)} runs named {name!r} with seed {seed}.')
-    run_dir, card = found[0]
-    if not card.get('checkpoint'): raise ValueError(f'{name!r} has no checkpoint of its own (an ensemble is made of its members).')
-    return load_trained(run_dir / card['checkpoint'])
-
-# %% ../nbs/08_evaluate.ipynb #6d9b9b9c
-@dataclass
-class Predictions:
-    "The store as matrices: labels `y` (cases × findings, NaN = unknown), `patients`, `image_ids`, and {(name, seed): probabilities}."
-    y: np.ndarray
-    patients: np.ndarray
-    image_ids: np.ndarray
-    findings: list
-    scores: dict = field(default_factory=dict)
-    params: dict = field(default_factory=dict)
-    outputs: dict = field(default_factory=dict)
-    kinds: dict = field(default_factory=dict)
-
-    @classmethod
-    def from_store(cls, store: pd.DataFrame, split: str = 'test') -> Predictions:
-        "The runs of a `read_store` table on one split (which holds per-size outputs only for multi-size runs: a single size's equals its fused output)."
-        s = store[store.split == split]
-        if s.empty: raise ValueError(f'The store has no predictions on the {split!r} split; it has {sorted(store.split.unique())}.')
-        cases = s.drop_duplicates('image_id')[['image_id', 'patient']]
-        findings = list(dict.fromkeys(s.finding))
-        wide = lambda g, v: g.pivot_table(index='image_id', columns='finding', values=v, aggfunc='first', dropna=False).reindex(index=cases.image_id, columns=findings).to_numpy()
-        P = cls(wide(s.drop_duplicates(['image_id', 'finding']), 'label'), cases.patient.to_numpy(), cases.image_id.to_numpy(), findings)
-        for (name, seed), g in s.groupby(['name', 'seed'], sort=False):
-            P.scores[name, seed] = wide(g, 'prob'); P.params[name] = int(g.params.iloc[0]); P.outputs[name], P.kinds[name] = g.output.iloc[0], g.model.iloc[0]
-        return P
-
-    @property
-    def models(self) -> list: return list(dict.fromkeys(m for m, _ in self.scores))
-    @property
-    def seeds(self) -> list: return sorted({s for _, s in self.scores})
-
-    def names(self, output: str | None = None, model: str | None = None) -> list:
-        "Model names, only those of one `output` ('fused' or 'size') and one kind of `model` ('single', 'ensemble', 'SSBN') when given."
-        return [m for m in self.models if output in (None, self.outputs[m]) and model in (None, self.kinds[m])]
-
-    def of_seed(self, seed, names=None) -> dict:
-        "{name: scores} of one seed (of `names` only, when given)."
-        return {m: p for (m, s), p in self.scores.items() if s == seed and (names is None or m in names)}
 
 # %% ../nbs/08_evaluate.ipynb #24a11f8c
 from .experiments import auc_results, paper_table   # chapter 6's tables, here from its store

@@ -8,184 +8,15 @@ import warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .data import prepare, findings_of
-from scipy.stats import norm
-from .train import PREDICTION_COLUMNS, auc_midrank, fit, known_cases, mean_auc, per_finding_auc, read_run, read_store, train_config, write_run
+from .data import learnable_findings
+from .stats import auc_midrank, interval, mean_auc, paired_bootstrap, per_finding_auc, resample_weights, resampled_aucs
+from .store import ENSEMBLE, SINGLE, SSBN, Scores, fit_many, read_store, scores, select, write_ensemble
+from .train import train_config
 
 # %% auto #0
-__all__ = ['PHANTOM_KEYS', 'RUN_COLUMNS', 'HEADLINE_ROLES', 'learnable_findings', 'phantom_dir', 'in_course_run', 'ensure_cache',
-           'write_ensemble', 'trained_elsewhere', 'reuse_run', 'fit_once', 'train_processes', 'fit_many',
-           'run_comparison', 'auc_results', 'paper_table', 'resample_weights', 'patient_resamples', 'weighted_auc',
-           'resampled_aucs', 'paired_bootstrap', 'prediction_arrays', 'compare', 'difference_sentence',
-           'headline_comparisons', 'headline_record', 'study_sentence', 'study_interval_sentence', 'finding_verdicts',
-           'learned_sentence', 'branch_gaps', 'branch_sentence']
-
-# %% ../nbs/06_experiments.ipynb #e470da61
-def learnable_findings(cache_dir) -> list:
-    "Findings with both positive and negative labels in every split of the cache."
-    t = pd.read_csv(Path(cache_dir) / 'labels.csv')
-    return [f for f in findings_of(t) if all(((g[f] == 1).any() and (g[f] == 0).any()) for _, g in t.groupby('split'))]
-
-PHANTOM_KEYS = ('n_patients', 'studies_per_patient', 'image_size', 'n_test_patients', 'prevalence')
-
-def phantom_dir(cfg: dict, out_dir) -> Path:
-    "Where a profile's phantom dataset lives under `out_dir`: the folder name carries a digest of what the phantoms are drawn from, so a changed setting never reuses old images."
-    import hashlib, json
-    key = json.dumps({k: cfg.get(k) for k in PHANTOM_KEYS}, sort_keys=True, default=str)
-    return Path(out_dir) / f'phantoms-nih-{hashlib.sha256(key.encode()).hexdigest()[:8]}'
-
-def _complete(folder, last_file: str):
-    "Whether `folder` holds `last_file`, the file its writer writes last (so an interrupted write is never taken)."
-    return (Path(folder) / last_file).is_file()
-
-def in_course_run(out_dir, name: str, last_file: str, accept=None) -> Path:
-    """`out_dir/name`, unless a sibling chapter of the same course run (a folder beside `out_dir`) already holds a complete
-    `name` (its `last_file` written) that `accept` (if given) accepts: then that one. A chapter run alone makes its own."""
-    out_dir = Path(out_dir)
-    if _complete(out_dir / name, last_file): return out_dir / name
-    parent = out_dir.resolve().parent
-    for sib in sorted(parent.iterdir()) if parent.is_dir() else []:
-        f = sib / name
-        if sib.is_dir() and sib.resolve() != out_dir.resolve() and _complete(f, last_file) and (accept is None or accept(f)): return f
-    return out_dir / name
-
-def _source(cache_dir) -> str | None:
-    "The dataset folder a cache was prepared from (its cache.json), resolved."
-    import json
-    f = Path(cache_dir) / 'cache.json'
-    return str(Path(json.loads(f.read_text())['src']).resolve()) if f.is_file() else None
-
-def ensure_cache(cfg: dict, out_dir, data_dir=None, cache_dir=None, max_size: int | None = None) -> Path:
-    """A prepared cache (images at `max_size`, default the profile's largest size): `cache_dir` if given, else `data_dir` prepared, else a phantom
-    dataset written and prepared under `out_dir`. Phantoms and their cache are written once per course run: a chapter takes those another chapter
-    of the same run already wrote with the same settings (their folder names carry a digest of the settings)."""
-    if cache_dir: return Path(cache_dir)
-    max_size = max_size or max(cfg['sizes'])
-    if data_dir is None:
-        if cfg['dataset'] != 'phantoms': raise ValueError(f"The {cfg['profile']} profile trains on {cfg['dataset']}: pass data_dir= the dataset's folder (see data_prep/README.md).")
-        from ssbn_course.layouts import write_phantom_dataset
-        data_dir = in_course_run(out_dir, phantom_dir(cfg, '.').name, 'train_val_list.txt')     # the file write_nih writes last
-        if not _complete(data_dir, 'train_val_list.txt'):
-            write_phantom_dataset(data_dir, 'nih', n_patients=cfg['n_patients'], studies_per_patient=cfg['studies_per_patient'], image_size=cfg['image_size'], workers=2,
-                                  n_test_patients=cfg.get('n_test_patients'), prevalence=cfg.get('prevalence'))
-        dataset = 'nih'
-    else: dataset = 'nih' if cfg['dataset'] == 'phantoms' else cfg['dataset']
-    name = f'cache-{Path(data_dir).resolve().name}-{max_size}'                         # named after its source: other data never meets an old cache
-    cache = in_course_run(out_dir, name, 'labels.csv', accept=lambda c: _source(c) == str(Path(data_dir).resolve()))   # prepare writes labels.csv last
-    prepare(dataset, data_dir, cache, max_size=max_size, workers=2)
-    return cache
-
-
-# %% ../nbs/06_experiments.ipynb #5ebe04eb
-def write_ensemble(out_dir, member_dirs) -> Path:
-    "The ensemble of single-size runs from their stored logits (the mean over members, as `SizeEnsemble` averages them), written as a run of its own."
-    cards, preds = zip(*(read_run(d) for d in member_dirs))
-    fused = [p[p.output == 'fused'].set_index(['split', 'image_id', 'finding']) for p in preds]
-    logits = pd.concat([f.logit for f in fused], axis=1)
-    if logits.isna().any().any() or any(len(f) != len(logits) for f in fused):
-        raise ValueError(f'The members {[str(d) for d in member_dirs]} were not scored on the same cases and findings: they cannot be averaged.')
-    t = fused[0].drop(columns=['logit', 'prob']).assign(logit=logits.mean(axis=1)).reset_index()
-    t['prob'] = 1 / (1 + np.exp(-t.logit))
-    card = dict(model='ensemble', variant='mean', arch=cards[0]['arch'], sizes=sorted(s for c in cards for s in c['sizes']), seed=cards[0]['seed'],
-                findings=cards[0]['findings'], params=sum(c['params'] for c in cards), checkpoint=None,
-                members=[Path(d).resolve().relative_to(Path(out_dir).resolve().parent).as_posix() for d in member_dirs])
-    return write_run(out_dir, card, t[PREDICTION_COLUMNS])
-
-def trained_elsewhere(reuse_from, cache_dir, config) -> Path | None:
-    "A finished run under `reuse_from` (e.g. the course run's folder) that trained exactly `config` on the same dataset as `cache_dir`, if there is one."
-    import json
-    if not reuse_from or not Path(reuse_from).is_dir(): return None
-    want = config.identity()
-    for card in sorted(Path(reuse_from).rglob('run.json')):
-        try: c = json.loads(card.read_text())
-        except ValueError: continue
-        if c.get('identity') == want and c.get('cache') and _source(c['cache']) == _source(cache_dir): return card.parent
-    return None
-
-def reuse_run(done, out_dir) -> Path:
-    "Finished run `done` copied to `out_dir` (checkpoints hard-linked where the disk allows), its card naming where it came from: a model is trained once per course run."
-    import os, shutil
-    card, preds = read_run(done)
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    for f in Path(done).iterdir():
-        if f.is_file() and f.name not in ('run.json', 'predictions.csv.gz'):
-            (out_dir / f.name).unlink(missing_ok=True)
-            try: os.link(f, out_dir / f.name)
-            except OSError: shutil.copy2(f, out_dir / f.name)
-    write_run(out_dir, dict(card, reused_from=str(Path(done).resolve())), preds)          # the card last: a run is finished when it has one
-    return out_dir
-
-def fit_once(cache_dir, out_dir, config, reuse_from=None, progress: bool = True) -> Path:
-    "`fit` `config` into `out_dir`, unless a finished run of exactly it on the same data is under `reuse_from`: then that run is reused (`reuse_run`). Returns the run's folder."
-    done = None if (Path(out_dir) / 'run.json').exists() else trained_elsewhere(reuse_from, cache_dir, config)
-    if done:
-        if progress: print(f'{Path(out_dir).name}: reused {done} (trained earlier in this course run with the same configuration and data)')
-        return reuse_run(done, out_dir)
-    return fit(cache_dir, out_dir, config, progress=progress).dir
-
-# %% ../nbs/06_experiments.ipynb #f1a2b3c5
-def train_processes(n_jobs: int, device=None) -> int:
-    """How many of `n_jobs` models to train at once: `SSBN_TRAIN_PROCESSES` if set; else one on a GPU, and on the CPU one per thread
-    of this process's budget (`torch.get_num_threads()`, which a batch's `OMP_NUM_THREADS` lowers), at most 4."""
-    import os, torch
-    from ssbn_course.core import default_device
-    if v := os.environ.get('SSBN_TRAIN_PROCESSES', '').strip():
-        if not v.isdigit() or int(v) < 1: raise ValueError(f'SSBN_TRAIN_PROCESSES={v!r}: set it to a whole number of processes, 1 or more (1 trains one model at a time).')
-        return min(int(v), max(n_jobs, 1))
-    if torch.device(device or default_device()).type != 'cpu': return 1
-    return max(1, min(n_jobs, torch.get_num_threads(), 4))
-
-def _train_worker(threads: int):
-    "Initializer of a training process: it dies with the notebook's kernel and uses its share of the CPU threads."
-    import torch
-    from ssbn_course.core import die_with_parent
-    die_with_parent(); torch.set_num_threads(threads)
-
-def _epochs_done(out_dir, config) -> int:
-    "Epochs of `config` finished in `out_dir`: from its metrics.csv, all of them once its card is written."
-    if (Path(out_dir) / 'run.json').is_file(): return config.epochs
-    try: return min(config.epochs, len(pd.read_csv(Path(out_dir) / 'metrics.csv')))
-    except (FileNotFoundError, pd.errors.EmptyDataError): return 0
-
-def fit_many(cache_dir, jobs, reuse_from=None, processes: int | None = None, progress: bool = True) -> list:
-    """`fit_once` for each `(out_dir, config)` of `jobs`, `processes` at a time (default: `train_processes`), each in its own process
-    with its share of the CPU threads; returns the run folders in the order of `jobs`. A failing job stops none of the others:
-    they finish (their runs kept), then the first error is raised."""
-    import concurrent.futures as cf, multiprocessing as mp, torch
-    from tqdm.auto import tqdm
-    from ssbn_course.experiments import _train_worker, fit_once as fit_job   # the library's, not a notebook's copy: a new process can import only those
-    jobs = [(Path(d), c) for d, c in jobs]
-    finished = lambda d, c: (d / 'run.json').is_file() or trained_elsewhere(reuse_from, cache_dir, c) is not None
-    runs = {i: fit_once(cache_dir, d, c, reuse_from, progress) for i, (d, c) in enumerate(jobs) if finished(d, c)}   # nothing to train: no process to start
-    todo = [i for i in range(len(jobs)) if i not in runs]
-    n = processes or train_processes(len(todo))
-    if n <= 1 or len(todo) <= 1:
-        runs.update({i: fit_once(cache_dir, *jobs[i], reuse_from, progress) for i in todo})
-        return [runs[i] for i in range(len(jobs))]
-    threads = max(1, torch.get_num_threads() // n)
-    longest_first = sorted(todo, key=lambda i: -jobs[i][1].epochs * sum(s * s for s in jobs[i][1].sizes))
-    total = sum(jobs[i][1].epochs for i in todo)
-    bar = tqdm(total=total, unit='epoch', desc=f'training {len(todo)} models, {n} at a time', disable=not progress)
-    pool = cf.ProcessPoolExecutor(n, mp_context=mp.get_context('spawn'), initializer=_train_worker, initargs=(threads,))   # spawn: forking after torch started its threads is unsafe
-    try:
-        futures = {pool.submit(fit_job, cache_dir, jobs[i][0], jobs[i][1], reuse_from, False): i for i in longest_first}
-        pending = set(futures)
-        while pending:
-            _, pending = cf.wait(pending, timeout=2)
-            bar.n = sum(_epochs_done(*jobs[i]) for i in todo); bar.refresh()
-    except BaseException:                           # an interrupt: stop the workers now, not after their models
-        for p in list((getattr(pool, '_processes', None) or {}).values()): p.terminate()
-        pool.shutdown(wait=False, cancel_futures=True); raise
-    pool.shutdown(); bar.close()
-    failed = [(jobs[i][0], f.exception()) for f, i in sorted(futures.items(), key=lambda t: t[1]) if f.exception() is not None]
-    if any(isinstance(e, cf.process.BrokenProcessPool) for _, e in failed):
-        raise RuntimeError(f'A training process ended abruptly (killed, or out of memory); the models it had not finished: {[str(d) for d, _ in failed]}. '
-                           "Run again to resume them. In a script, start the course's training under `if __name__ == '__main__':` "
-                           '(its processes re-import the script), or set SSBN_TRAIN_PROCESSES=1.') from None
-    for d, e in failed: print(f'Training {d} failed: {type(e).__name__}: {e}')
-    if failed: raise failed[0][1] from None
-    runs.update({i: f.result() for f, i in futures.items()})
-    return [runs[i] for i in range(len(jobs))]
+__all__ = ['RUN_COLUMNS', 'HEADLINE_ROLES', 'run_comparison', 'auc_results', 'paper_table', 'compare', 'difference_sentence',
+           'headline_comparisons', 'single_sizes', 'best_single', 'headline_record', 'study_sentence',
+           'study_interval_sentence', 'finding_verdicts', 'learned_sentence', 'branch_gaps', 'branch_sentence']
 
 # %% ../nbs/06_experiments.ipynb #f1a2b3c7
 def run_comparison(cache_dir, out_dir, cfg: dict, seeds=None, progress: bool = True, reuse_from=None) -> pd.DataFrame:
@@ -200,7 +31,7 @@ def run_comparison(cache_dir, out_dir, cfg: dict, seeds=None, progress: bool = T
     return auc_results(read_store(out_dir, 'test'))
 
 # %% ../nbs/06_experiments.ipynb #69a83b5f
-RUN_COLUMNS = ['name', 'model', 'variant', 'arch', 'sizes', 'max_size', 'seed', 'output', 'size', 'params', 'split']
+RUN_COLUMNS = ['name', 'kind', 'variant', 'arch', 'sizes', 'max_size', 'seed', 'output', 'size', 'params', 'split']
 
 def auc_results(store: pd.DataFrame) -> pd.DataFrame:
     "Test AUC per run, output and finding, with its positive and negative counts: the tidy table every later table is made from."
@@ -216,121 +47,23 @@ def auc_results(store: pd.DataFrame) -> pd.DataFrame:
 
 def paper_table(results: pd.DataFrame) -> pd.DataFrame:
     "Mean AUC over findings per (name, seed), then mean ± std over seeds (no ± for one seed), with parameter counts: the paper's table."
-    kind = {'model': ('model', 'first')} if 'model' in results else {}          # 'single', 'ensemble', 'SSBN' when the table has it
+    kind = {'kind': ('kind', 'first')} if 'kind' in results else {}             # SINGLE, ENSEMBLE or SSBN when the table has it
     per_seed = results.groupby(['name', 'seed'], sort=False).agg(auc=('auc', 'mean'), params=('params', 'first'), **kind).reset_index()
     t = per_seed.groupby('name', sort=False).agg(mean_auc=('auc', 'mean'), std=('auc', 'std'), seeds=('seed', 'nunique'), params=('params', 'first'), **kind)
     t['AUC (%)'] = [f'{100 * m:.2f} ± {100 * s:.2f}' if s == s else f'{100 * m:.2f}' for m, s in zip(t.mean_auc, t['std'])]
     t['parameters'] = [f'{p / 1e6:.2f}M' if p >= 1e5 else f'{p / 1e3:.0f}k' for p in t.params]
     return t
 
-# %% ../nbs/06_experiments.ipynb #f9ef9cd5
-def resample_weights(patients, n_boot: int, seed: int = 0) -> np.ndarray:
-    "`n_boot` bootstrap resamples that draw whole patients with replacement, as an (n_boot x cases) matrix of how often each case was drawn."
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ValueError(f'n_boot={n_boot!r}: a bootstrap needs at least 1 resample (the course uses 100 to 1000; an interval from fewer than 100 is rough).')
-    if len(patients) == 0: raise ValueError('No cases to resample: the test set is empty.')
-    uniq, inv = np.unique(np.asarray(patients), return_inverse=True)
-    draws = np.random.default_rng(seed).integers(0, len(uniq), (n_boot, len(uniq)))
-    counts = np.stack([np.bincount(d, minlength=len(uniq)) for d in draws])      # resamples x patients
-    return counts[:, inv].astype(float)
-
-def patient_resamples(patients, n_boot: int, seed: int = 0, progress: bool = False):
-    "The resamples of `resample_weights` as arrays of case indices (a case drawn k times appears k times), for code that indexes its data."
-    from tqdm.auto import tqdm
-    for w in tqdm(resample_weights(patients, n_boot, seed), desc='bootstrap', disable=not progress):
-        yield np.repeat(np.arange(len(w)), w.astype(int))
-
-def weighted_auc(y, score, w) -> np.ndarray:
-    "AUC of `score` against 0/1 labels `y` under each row of case weights `w` (resamples x cases), ties counted half; NaN where a class has no weight."
-    y, score, w = np.asarray(y, float), np.asarray(score, float), np.atleast_2d(np.asarray(w, float))
-    order = np.argsort(score, kind='stable'); s, pos = score[order], y[order] == 1
-    wp, wn = w[:, order] * pos, w[:, order] * ~pos
-    below = np.concatenate([np.zeros((len(w), 1)), np.cumsum(wn, 1)], 1)       # negative weight strictly before each position
-    lo, hi = np.searchsorted(s, s, 'left'), np.searchsorted(s, s, 'right')      # each score's block of ties
-    beaten = below[:, lo] + .5 * (below[:, hi] - below[:, lo])                   # negatives below, half of those tied
-    with np.errstate(invalid='ignore', divide='ignore'):
-        return (wp * beaten).sum(1) / (wp.sum(1) * wn.sum(1))
-
-# %% ../nbs/06_experiments.ipynb #093898b6
-def _as_seeds(y, *ps) -> tuple:
-    "Labels as cases x findings and each prediction as seeds x cases x findings (one seed when given cases x findings)."
-    y = np.asarray(y, dtype=float); ps = [np.asarray(p, dtype=float) for p in ps]
-    if y.ndim == 1: y, ps = y[:, None], [p[..., None] for p in ps]
-    ps = [p[None] if p.ndim == 2 else p for p in ps]
-    for p in ps:
-        if p.shape[1:] != y.shape: raise ValueError(f'Labels {y.shape} and predictions {p.shape[1:]} (per seed) must have the same shape.')
-    if len({p.shape[0] for p in ps}) > 1: raise ValueError(f'The models have {[p.shape[0] for p in ps]} seeds: a paired comparison needs the same seeds.')
-    return y, ps
-
-def resampled_aucs(y, p, w) -> np.ndarray:
-    "Per-finding AUCs of `p` (seeds x cases x findings), averaged over seeds, under each row of case weights `w` (resamples x cases): resamples x findings, NaN where a finding lacks a class."
-    y, p, w = np.asarray(y, float), np.asarray(p, float), np.atleast_2d(w)
-    out = np.full((len(w), y.shape[1]), np.nan)
-    for j in range(y.shape[1]):
-        k = ~np.isnan(y[:, j])
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore', RuntimeWarning)
-            out[:, j] = np.mean([weighted_auc(y[k, j], s[k, j], w[:, k]) for s in p], axis=0)
-    return out
-
-def paired_bootstrap(y, p1, p2, patients, n_boot: int = 1000, seed: int = 0, alpha: float = .05, progress: bool = False) -> dict:
-    """Mean-AUC difference (model 1 − model 2) over findings, with a percentile CI from resampling patients, its standard error,
-    half-width and minimal detectable difference (80 % power). `p1`, `p2`: cases x findings, or seeds x cases x findings
-    (each resample's AUC is then the mean over seeds). Findings without both classes in a resample drop out of its mean."""
-    from tqdm.auto import tqdm
-    y, (p1, p2) = _as_seeds(y, p1, p2)
-    patients = np.asarray(patients)
-    if len(patients) != len(y): raise ValueError(f'{len(patients)} patient ids for {len(y)} cases: give one per case.')
-    for j in range(y.shape[1]):
-        for p in (p1, p2):
-            for s in p: known_cases(y[:, j], s[:, j], name='The predictions')          # NaN scores on labelled cases are refused
-    usable = [j for j in range(y.shape[1]) if np.nansum(y[:, j] == 1) and np.nansum(y[:, j] == 0)]
-    if not usable: raise ValueError('No finding has both positive and negative cases: nothing to compare.')
-    W = resample_weights(patients, n_boot, seed)
-    y, p1, p2 = y[:, usable], p1[..., usable], p2[..., usable]
-    one = np.ones((1, len(y)))
-    a1, a2 = resampled_aucs(y, p1, one)[0], resampled_aucs(y, p2, one)[0]
-    D = np.full((n_boot, len(usable)), np.nan)
-    for c in tqdm(range(0, n_boot, 250), desc='bootstrap', disable=not progress):      # 250 resamples at a time bound the memory
-        D[c:c + 250] = resampled_aucs(y, p1, W[c:c + 250]) - resampled_aucs(y, p2, W[c:c + 250])
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', RuntimeWarning)
-        diffs = np.nanmean(D, 1)
-    diffs = diffs[~np.isnan(diffs)]
-    lo, hi = np.percentile(diffs, [100 * alpha / 2, 100 * (1 - alpha / 2)])
-    se = float(diffs.std(ddof=1)) if len(diffs) > 1 else float('nan')
-    return dict(mean_auc1=float(a1.mean()), mean_auc2=float(a2.mean()), diff=float((a1 - a2).mean()), ci_low=float(lo), ci_high=float(hi),
-                se=se, half_width=float((hi - lo) / 2), mdd=float((norm.ppf(1 - alpha / 2) + norm.ppf(.8)) * se),
-                p_two_sided=float(min(1., 2 * min((diffs <= 0).mean(), (diffs >= 0).mean()))), n_boot=len(diffs),
-                n_patients=len(np.unique(patients)), seeds=p1.shape[0], findings=len(usable))
-
 # %% ../nbs/06_experiments.ipynb #918ed3be
-def prediction_arrays(store: pd.DataFrame, name: str) -> tuple:
-    "The runs called `name` in a store (`read_store`) as arrays: (labels cases x findings, probabilities seeds x cases x findings, patient of each case, seeds, cases, findings)."
-    t = store[store.name == name]
-    if t.empty: raise KeyError(f'No run called {name!r} in the store; it holds {sorted(store.name.unique())}.')
-    if t.duplicated(['seed', 'image_id', 'finding']).any():
-        raise ValueError(f'{name!r} has more than one run per seed in this store ({sorted(t.run.unique())}): compare runs from one experiment folder.')
-    wide = t.set_index(['patient', 'image_id', 'seed', 'finding'])[['label', 'prob']].unstack(['seed', 'finding']).sort_index()
-    seeds, findings = sorted(t.seed.unique()), sorted(t.finding.unique())
-    p = np.stack([wide['prob'][s][findings].to_numpy() for s in seeds])
-    y = wide['label'][seeds[0]][findings].to_numpy()
-    return y, p, wide.index.get_level_values('patient').to_numpy(), seeds, wide.index.get_level_values('image_id').to_numpy(), findings
-
-def compare(store: pd.DataFrame, a: str, b: str, n_boot: int = 1000, seed: int = 0, alpha: float = .05) -> dict:
-    "`paired_bootstrap` of runs `a` − `b` of a store, on the seeds, cases and findings both have; with their names and the seed-to-seed spread."
-    ya, pa, pat, sa, ca, fa = prediction_arrays(store, a)
-    yb, pb, _, sb, cb, fb = prediction_arrays(store, b)
-    seeds, findings = sorted(set(sa) & set(sb)), sorted(set(fa) & set(fb))
-    cases = pd.Index(ca).intersection(pd.Index(cb))
-    if not seeds or not len(cases) or not findings: raise ValueError(f'{a!r} and {b!r} share no seed, case or finding: nothing to pair.')
-    ia, ib = pd.Index(ca).get_indexer(cases), pd.Index(cb).get_indexer(cases)
-    fia, fib = [fa.index(f) for f in findings], [fb.index(f) for f in findings]
-    pa = pa[[sa.index(s) for s in seeds]][:, ia][:, :, fia]; pb = pb[[sb.index(s) for s in seeds]][:, ib][:, :, fib]
-    y = ya[ia][:, fia]
-    r = paired_bootstrap(y, pa, pb, pat[ia], n_boot, seed, alpha)
-    per_seed = [mean_auc(per_finding_auc(y, pa[i], warn=False)) - mean_auc(per_finding_auc(y, pb[i], warn=False)) for i in range(len(seeds))]
-    return dict(a=a, b=b, **r, seed_sd=float(np.std(per_seed, ddof=1)) if len(seeds) > 1 else float('nan'))
+def compare(a: Scores, b: Scores, n_boot: int = 1000, seed: int = 0, alpha: float = .05) -> dict:
+    "`paired_bootstrap` of `a` − `b` (two `Scores` of a store, e.g. `scores(store, kind=SSBN)`) on the seeds, cases and findings both have; with their labels and the seed-to-seed spread."
+    seeds, findings = sorted(set(a.seeds) & set(b.seeds)), sorted(set(a.findings) & set(b.findings))
+    cases = pd.Index(a.image_ids).intersection(pd.Index(b.image_ids))
+    if not seeds or not len(cases) or not findings: raise ValueError(f'{a.label!r} and {b.label!r} share no seed, case or finding: nothing to pair.')
+    a, b = a.on(cases, findings, seeds), b.on(cases, findings, seeds)
+    r = paired_bootstrap(a.y, a.p, b.p, a.patients, n_boot, seed, alpha)
+    per_seed = [mean_auc(per_finding_auc(a.y, pa, warn=False)) - mean_auc(per_finding_auc(a.y, pb, warn=False)) for pa, pb in zip(a.p, b.p)]
+    return dict(a=a.label, b=b.label, **r, seed_sd=float(np.std(per_seed, ddof=1)) if len(seeds) > 1 else float('nan'))
 
 def difference_sentence(r: dict, target: float = .02) -> str:
     "One sentence that says what `compare`'s result `r` shows, and only that: a direction only when the interval excludes 0."
@@ -350,17 +83,23 @@ def headline_comparisons(store: pd.DataFrame, n_boot: int = 1000, seed: int = 0,
     """The chapter's claims, measured: SSBN against the best single size and against the ensemble, and the ensemble against
     the best single size (`compare`, each with its generated sentence). The best single size is the one with the highest
     test mean AUC, chosen on the test set itself, which favours it slightly."""
-    cards = store.drop_duplicates('name').set_index('name')
-    singles = [n for n in cards.index if cards.model[n] == 'single']
-    if not singles or 'SSBN' not in cards.index: raise ValueError(f'The store needs single-size runs and an SSBN run; it has {list(cards.index)}.')
-    def seed_mean_auc(name):
-        y, p = prediction_arrays(store, name)[:2]
-        return np.mean([mean_auc(per_finding_auc(y, s, warn=False)) for s in p])
-    best = max(singles, key=seed_mean_auc)
-    pairs = [('SSBN', best, HEADLINE_ROLES[0])] + [('SSBN', 'ensemble', HEADLINE_ROLES[1]), ('ensemble', best, HEADLINE_ROLES[2])] * ('ensemble' in cards.index)
-    rows = [dict(role=role, **compare(store, a, b, n_boot, seed)) for a, b, role in pairs]
+    kinds = set(store.kind)
+    if SINGLE not in kinds or SSBN not in kinds: raise ValueError(f'The store needs single-size runs and an SSBN run; it has {sorted(set(store.name))}.')
+    best, ssbn = best_single(store), scores(store, kind=SSBN, variant='mean')
+    pairs = [(ssbn, best, HEADLINE_ROLES[0])]
+    if ENSEMBLE in kinds: ens = scores(store, kind=ENSEMBLE); pairs += [(ssbn, ens, HEADLINE_ROLES[1]), (ens, best, HEADLINE_ROLES[2])]
+    rows = [dict(role=role, **compare(a, b, n_boot, seed)) for a, b, role in pairs]
     for r in rows: r['sentence'] = difference_sentence(r, target)
     return pd.DataFrame(rows)
+
+def single_sizes(store: pd.DataFrame) -> list:
+    "The sizes of the store's single-size runs, smallest first."
+    return sorted(int(s) for s in select(store, kind=SINGLE).max_size.unique())
+
+def best_single(store: pd.DataFrame) -> Scores:
+    "The single-size runs with the highest test mean AUC (mean over their seeds); chosen on the test set itself, which favours it slightly."
+    seed_mean = lambda s: np.mean([mean_auc(per_finding_auc(s.y, p, warn=False)) for p in s.p])
+    return max((scores(store, kind=SINGLE, max_size=s) for s in single_sizes(store)), key=seed_mean)
 
 HEADLINE_ROLES = ('SSBN − best single', 'SSBN − ensemble', 'ensemble − best single')   # what each headline comparison is, whichever size is best
 
@@ -398,20 +137,19 @@ def finding_verdicts(store: pd.DataFrame, bar: float = .75, n_boot: int = 1000, 
     interval, and whether the study's bar is met: 'learned' (AUC ≥ `bar` and interval above 0.5), 'learned, below the bar'
     (interval above 0.5, AUC < `bar`) or 'not shown to be learned' (the interval reaches 0.5). The best size is chosen on
     the test set itself, which favours it slightly."""
-    cards = store.drop_duplicates('name').set_index('name')
-    singles = [n for n in cards.index if cards.model[n] == 'single']
-    if not singles: raise ValueError(f'The store needs single-size runs; it has {list(cards.index)}.')
-    arrays = {n: prediction_arrays(store, n) for n in singles}
-    point = {n: dict(zip(a[5], resampled_aucs(a[0], a[1], np.ones(len(a[0])))[0])) for n, a in arrays.items()}   # every finding's AUC, seed-mean
+    if SINGLE not in set(store.kind): raise ValueError(f'The store needs single-size runs; it has {sorted(set(store.name))}.')
+    arrays = {s.label: s for s in (scores(store, kind=SINGLE, max_size=m) for m in single_sizes(store))}
+    singles = list(arrays)
+    point = {n: dict(zip(a.findings, resampled_aucs(a.y, a.p, np.ones(len(a.y)))[0])) for n, a in arrays.items()}   # every finding's AUC, seed-mean
     weights, rows = {}, []
-    for f in sorted(set.intersection(*(set(a[5]) for a in arrays.values()))):
+    for f in sorted(set.intersection(*(set(a.findings) for a in arrays.values()))):
         aucs = {n: point[n][f] for n in singles if not np.isnan(point[n][f])}
         if not aucs:
-            rows.append(dict(finding=f, verdict='no positive or no negative case in test')); continue
+            rows.append(dict(finding=f, verdict='not scorable')); continue      # no positive or no negative test case
         best = max(aucs, key=aucs.get)
-        y, p, patients, seeds, _, fs = arrays[best]; j = fs.index(f)
+        a = arrays[best]; y, p, patients, seeds, j = a.y, a.p, a.patients, a.seeds, a.findings.index(f)
         if best not in weights: weights[best] = resample_weights(patients, n_boot, seed)     # one set of resamples per run, shared by its findings
-        lo, hi = np.nanquantile(resampled_aucs(y[:, [j]], p[..., [j]], weights[best])[:, 0], [alpha / 2, 1 - alpha / 2])
+        lo, hi = interval(resampled_aucs(y[:, [j]], p[..., [j]], weights[best])[:, 0], alpha)
         verdict = 'not shown to be learned' if lo <= .5 else 'learned' if aucs[best] >= bar else 'learned, below the bar'
         rows.append(dict(finding=f, best=best, auc=aucs[best], ci_low=lo, ci_high=hi, seeds=len(seeds), verdict=verdict))
     return pd.DataFrame(rows).set_index('finding')
@@ -424,7 +162,7 @@ def learned_sentence(v: pd.DataFrame, bar: float = .75) -> str:
            f"{fmt(v[v.verdict == 'learned']) or 'none'}."]
     if (t := v[v.verdict == 'learned, below the bar']).size: out.append(f'Learned, but below the bar: {fmt(t)}.')
     if (t := v[v.verdict == 'not shown to be learned']).size: out.append(f'Not shown to be learned (the interval reaches 0.5): {fmt(t)}.')
-    if (t := v[v.verdict.str.startswith('no positive')]).size: out.append(f"Not scorable on this test set: {', '.join(t.index)}.")
+    if (t := v[v.verdict == 'not scorable']).size: out.append(f"Not scorable on this test set: {', '.join(t.index)}.")
     return ' '.join(out)
 
 # %% ../nbs/06_experiments.ipynb #f49dc7a7
@@ -432,16 +170,15 @@ def branch_gaps(store: pd.DataFrame, n_boot: int = 1000, seed: int = 0, alpha: f
     """Per size and finding: each SSBN model's branch at that size (its per-size output) minus the single model trained at that size, test AUC averaged
     over the shared seeds, with a paired patient-bootstrap interval and its verdict: 'lower' or 'higher' (the interval excludes 0 and reaches beyond
     ±`margin`), 'within the margin' (the whole interval inside ±`margin`: equivalent for the study's purpose) or 'not determined' (the rest)."""
-    singles = store[store.model == 'single'].drop_duplicates('name').set_index('max_size').name
-    branches = store[(store.model == 'SSBN') & (store.output == 'size')].drop_duplicates(['name', 'size']).sort_values('size')
-    rows = []
-    for a, s in zip(branches.name, branches['size'].astype(int)):
-        if s not in singles.index: continue
-        b = singles[s]; pair = store[store.name.isin([a, b])]
-        for f in sorted(set(pair.finding[pair.name == a]) & set(pair.finding[pair.name == b])):
-            y = pair.label[(pair.finding == f) & (pair.name == a)]
+    singles, rows = single_sizes(store) if SINGLE in set(store.kind) else [], []
+    branches = select(store, kind=SSBN, output='size') if SSBN in set(store.kind) else store.iloc[:0]
+    for variant, s in sorted(set(zip(branches.variant, branches['size'].astype(int)))):
+        if s not in singles: continue
+        a, b = scores(store, kind=SSBN, variant=variant, size=s), scores(store, kind=SINGLE, max_size=s)
+        for f in sorted(set(a.findings) & set(b.findings)):
+            y = a.y[:, a.findings.index(f)]
             if not ((y == 1).any() and (y == 0).any()): continue                  # no AUC without both classes
-            r = compare(pair[pair.finding == f], a, b, n_boot, seed, alpha)
+            r = compare(a.on(findings=[f]), b.on(findings=[f]), n_boot, seed, alpha)
             lo, hi = r['ci_low'], r['ci_high']
             verdict = 'within the margin' if -margin < lo and hi < margin else 'lower' if hi < 0 else 'higher' if lo > 0 else 'not determined'
             rows.append(dict(size=s, finding=f, ssbn=r['mean_auc1'], single=r['mean_auc2'], diff=r['diff'], ci_low=lo, ci_high=hi, seeds=r['seeds'], verdict=verdict))

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .data import prepare
-from .experiments import patient_resamples
-from .train import load_trained, per_finding_auc, predict, prediction_table, write_run
-from .experiments import write_ensemble
+from .stats import bootstrap_aucs, interval, per_finding_auc
+from .store import RunStore, write_ensemble
+from .train import load_trained, predict, prediction_table, write_run
 
 # %% auto #0
-__all__ = ['ALIASES', 'harmonise_scores', 'harmonise_labels', 'harmonise_store', 'external_cache', 'score_runs', 'bootstrap_aucs',
+__all__ = ['ALIASES', 'harmonise_scores', 'harmonise_labels', 'harmonise_store', 'external_cache', 'score_runs',
            'internal_external']
 
 # %% ../nbs/10_external.ipynb #1e8ecbb7
@@ -60,12 +60,11 @@ def external_cache(out_dir, external_dir=None, max_size: int = 128, n_patients: 
 
 def score_runs(store_dir, ds, out_dir, split: str = 'external') -> Path:
     "Every trained run of `store_dir` scored once on a new dataset `ds` (its findings reached through the label map), written as a store of the same runs under `out_dir`; ensembles again from their members' logits."
-    store_dir, out_dir = Path(store_dir), Path(out_dir)
-    ensembles = []
-    for card_path in sorted(store_dir.rglob('run.json')):
-        card, rel = json.loads(card_path.read_text()), card_path.parent.relative_to(store_dir)
+    out_dir, ensembles = Path(out_dir), []
+    for r in RunStore(store_dir).runs.itertuples():
+        card, rel = r.card, r.run
         if not card.get('checkpoint'): ensembles.append((rel, card)); continue
-        out = predict(load_trained(card_path.parent / card['checkpoint']), ds, logits=True); y = out.pop('y')
+        out = predict(load_trained(r.dir / card['checkpoint']), ds, logits=True); y = out.pop('y')
         z = {k: harmonise_scores(v, card['findings'], ds.findings) for k, v in out.items()}
         if any(f != list(ds.findings) for f, _ in z.values()): raise ValueError(f'{rel} cannot score all of {ds.findings} through the label map.')
         write_run(out_dir / rel, card, prediction_table(ds.table, y, {k: v for k, (_, v) in z.items()}, ds.findings, split))
@@ -73,19 +72,16 @@ def score_runs(store_dir, ds, out_dir, split: str = 'external') -> Path:
     return out_dir
 
 # %% ../nbs/10_external.ipynb #41466ade
-def bootstrap_aucs(y, p, patients, n_boot: int = 300, seed: int = 0) -> np.ndarray:
-    "Per-finding AUCs on `n_boot` patient resamples (replicates × findings; NaN where a resample lacks a class)."
-    y, p, patients = np.asarray(y, float), np.asarray(p, float), np.asarray(patients)
-    return np.stack([per_finding_auc(y[idx], p[idx], warn=False).to_numpy() for idx in patient_resamples(patients, n_boot, seed)])
-
-def internal_external(P_int, P_ext, findings, n_boot: int = 300, seed: int = 0, alpha: float = .05) -> pd.DataFrame:
-    "Tidy table per (model, seed, finding): internal and external AUC, the drop, and its bootstrap CI."
-    ji, je = [list(P_int.findings).index(f) for f in findings], [list(P_ext.findings).index(f) for f in findings]   # the same column order
-    yi, ye, rows = P_int.y[:, ji], P_ext.y[:, je], []
-    for (m, s), p_int in P_int.scores.items():
-        p_int, p_ext = p_int[:, ji], P_ext.scores[m, s][:, je]
-        a_i, a_e = per_finding_auc(yi, p_int, findings).to_numpy(), per_finding_auc(ye, p_ext, findings).to_numpy()
-        d = bootstrap_aucs(yi, p_int, P_int.patients, n_boot, seed) - bootstrap_aucs(ye, p_ext, P_ext.patients, n_boot, seed + 1)
-        lo, hi = np.nanpercentile(d, [100 * alpha / 2, 100 * (1 - alpha / 2)], axis=0)
-        rows += [dict(model=m, seed=s, finding=f, internal=a_i[j], external=a_e[j], drop=a_i[j] - a_e[j], drop_low=lo[j], drop_high=hi[j]) for j, f in enumerate(findings)]
+def internal_external(internal: dict, external: dict, findings, n_boot: int = 300, seed: int = 0, alpha: float = .05) -> pd.DataFrame:
+    """Tidy table per (model, seed, finding): internal and external AUC, the drop, and its bootstrap CI (`ci_low`, `ci_high`).
+    `internal`, `external`: {label: `Scores`} of the same runs on the two test sets (chapter 5a's `outputs`)."""
+    rows = []
+    for m, si in internal.items():
+        si, se = si.on(findings=findings), external[m].on(findings=findings)            # the same column order
+        for s, p_int in zip(si.seeds, si.p):
+            p_ext = se.of_seed(s)
+            a_i, a_e = per_finding_auc(si.y, p_int, findings).to_numpy(), per_finding_auc(se.y, p_ext, findings).to_numpy()
+            d = bootstrap_aucs(si.y, p_int, si.patients, n_boot, seed) - bootstrap_aucs(se.y, p_ext, se.patients, n_boot, seed + 1)   # independent sets: unpaired
+            lo, hi = interval(d, alpha)
+            rows += [dict(model=m, seed=s, finding=f, internal=a_i[j], external=a_e[j], drop=a_i[j] - a_e[j], ci_low=lo[j], ci_high=hi[j]) for j, f in enumerate(findings)]
     return pd.DataFrame(rows)

@@ -11,15 +11,16 @@ import torch
 from .data import multi_size_batch
 from .models import SizeEnsemble, nearest_size
 from .ssbn import add_size, recalibrate_bn, ssbn_layers
+from .stats import interval, paired_bootstrap, resample_weights, resampled_aucs
+from .store import ENSEMBLE, SINGLE, SSBN, run_name
 from .train import collate, predict
-from .experiments import paired_bootstrap, prediction_arrays, resample_weights, resampled_aucs
 
 # %% auto #0
 __all__ = ['UNSEEN_METHODS', 'size_subsets', 'subset_name', 'flops_per_image', 'seconds_per_image', 'compute_table',
-           'store_scores', 'per_size_logits', 'fused_logits', 'sigmoid', 'mean_auc_interval', 'pareto_front',
-           'frontier_sentences', 'youden_centres', 'cascade', 'band_width', 'cascade_sweep', 'choose_band',
-           'cascade_result', 'cascade_sentence', 'default_unseen_sizes', 'log_neighbours', 'add_interpolated_size',
-           'image_batches', 'add_recalibrated_size', 'logits_at_size', 'unseen_size_logits', 'unseen_size_comparisons',
+           'per_size_logits', 'fused_logits', 'sigmoid', 'mean_auc_interval', 'pareto_front', 'frontier_sentences',
+           'youden_centres', 'cascade', 'band_width', 'cascade_sweep', 'choose_band', 'cascade_result',
+           'cascade_sentence', 'default_unseen_sizes', 'log_neighbours', 'add_interpolated_size', 'image_batches',
+           'add_recalibrated_size', 'logits_at_size', 'unseen_size_logits', 'unseen_size_comparisons',
            'unseen_size_sentences']
 
 # %% ../nbs/11_inference.ipynb #e78212fa
@@ -55,25 +56,19 @@ def seconds_per_image(model, sizes=None, batch: int = 16, repeats: int = 5) -> f
     return float(np.median(times)) / batch
 
 def compute_table(ssbn, singles: dict, batch: int = 16, repeats: int = 5, timing: bool = True) -> pd.DataFrame:
-    "GFLOPs (and, with `timing`, milliseconds) per image of every single-size model (`singles`: {name: model}), their ensemble, and the SSBN model at every subset of its sizes."
-    configs = [(n, 'single', m, m.sizes) for n, m in singles.items()]
-    if len(singles) > 1: configs.append(('ensemble', 'ensemble', SizeEnsemble(list(singles.values())), None))
-    configs += [(subset_name(S, ssbn.sizes), 'SSBN', ssbn, S) for S in size_subsets(ssbn.sizes)]
+    """GFLOPs (and, with `timing`, milliseconds) per image of every single-size model (`singles`: {name: model}), their ensemble, and the SSBN
+    model at every subset of its sizes; `reference` marks the SSBN model at all of its sizes, the configuration the others are compared with."""
+    configs = [(n, SINGLE, m, m.sizes) for n, m in singles.items()]
+    if len(singles) > 1: configs.append((run_name(ENSEMBLE, 'mean', ''), ENSEMBLE, SizeEnsemble(list(singles.values())), None))
+    configs += [(subset_name(S, ssbn.sizes), SSBN, ssbn, S) for S in size_subsets(ssbn.sizes)]
     rows = []
     for name, kind, m, S in configs:
         S = tuple(S or m.sizes)
-        rows.append(dict(name=name, kind=kind, sizes='/'.join(map(str, S)), gflops=flops_per_image(m, S) / 1e9,
+        rows.append(dict(name=name, kind=kind, sizes='/'.join(map(str, S)), reference=kind == SSBN and len(S) == len(ssbn.sizes), gflops=flops_per_image(m, S) / 1e9,
                          ms_per_image=1e3 * seconds_per_image(m, S, batch, repeats) if timing else float('nan')))
     return pd.DataFrame(rows)
 
 # %% ../nbs/11_inference.ipynb #e190e27e
-def store_scores(store: pd.DataFrame, name: str, image_ids, findings) -> np.ndarray:
-    "Probabilities of the runs called `name` in a store (`read_store`) as seeds x cases x findings, in the order of `image_ids` and `findings`."
-    _, p, _, _, cases, fs = prediction_arrays(store, name)
-    i = pd.Index(cases).get_indexer(pd.Index(image_ids).astype(str))
-    if (i < 0).any(): raise ValueError(f'{name!r} was not scored on {int((i < 0).sum())} of these cases: the store and the images come from different test sets.')
-    return p[:, i][:, :, [fs.index(f) for f in findings]]
-
 def per_size_logits(models: dict, ds, batch_size: int = 16) -> dict:
     "{seed: {size: logits (cases x findings)}} of each seed's multi-size model on every image of `ds`."
     out = {}
@@ -98,8 +93,8 @@ def mean_auc_interval(y, p, patients, n_boot: int = 1000, seed: int = 0, alpha: 
         warnings.simplefilter('ignore', RuntimeWarning)                       # a resample without one class has no AUC: it drops out
         point = float(np.nanmean(resampled_aucs(y, p, np.ones((1, len(y))))))
         boot = np.nanmean(resampled_aucs(y, p, resample_weights(patients, n_boot, seed)), 1)
-    lo, hi = np.nanpercentile(boot, [100 * alpha / 2, 100 * (1 - alpha / 2)])
-    return dict(auc=point, auc_low=float(lo), auc_high=float(hi))
+    lo, hi = interval(boot, alpha)
+    return dict(auc=point, ci_low=float(lo), ci_high=float(hi))
 
 def pareto_front(cost, value) -> np.ndarray:
     "True for each point no other point beats: none is at most as costly and at least as good, and strictly better in one."
@@ -108,21 +103,21 @@ def pareto_front(cost, value) -> np.ndarray:
 
 # %% ../nbs/11_inference.ipynb #c333031c
 def frontier_sentences(frontier: pd.DataFrame, margin: float = .01) -> list:
-    "What a frontier table (`name`, `gflops`, `auc`, its interval, the paired difference from 'SSBN' and `on_frontier`) shows, as sentences generated from its numbers."
-    full = frontier.set_index('name').loc['SSBN']
+    "What a frontier table (`name`, `gflops`, `auc`, the paired difference from the `reference` configuration with its interval, and `on_frontier`) shows, as sentences generated from its numbers."
+    full = frontier[frontier.reference].iloc[0]
     on = frontier[frontier.on_frontier].sort_values('gflops')
     out = ['On the frontier, cheapest first: ' + '; '.join(f'{r.name} ({r.gflops:.3g} GFLOPs, AUC {r.auc:.3f})' for r in on.itertuples()) + '.']
-    others = frontier[frontier.name != 'SSBN']
-    better, worse = others[others.diff_low > 0], others[others.diff_high < 0]
+    others = frontier[~frontier.reference]
+    better, worse = others[others.diff_ci_low > 0], others[others.diff_ci_high < 0]
     out.append(f'Shown better than the full SSBN model (AUC {full.auc:.3f}, {full.gflops:.3g} GFLOPs), interval above 0: '
-               + (', '.join(f'{r.name} ({r.diff_vs_ssbn:+.3f}, {r.diff_low:+.3f} to {r.diff_high:+.3f})' for r in better.itertuples()) or 'none') + '.')
+               + (', '.join(f'{r.name} ({r.diff_vs_ssbn:+.3f}, {r.diff_ci_low:+.3f} to {r.diff_ci_high:+.3f})' for r in better.itertuples()) or 'none') + '.')
     out.append('Shown worse, interval below 0: ' + (', '.join(f'{r.name} ({r.diff_vs_ssbn:+.3f})' for r in worse.itertuples()) or 'none') + '.')
-    cheap = others[(others.diff_low > -margin) & (others.gflops < full.gflops)].sort_values('gflops')
+    cheap = others[(others.diff_ci_low > -margin) & (others.gflops < full.gflops)].sort_values('gflops')
     if len(cheap):
         c = cheap.iloc[0]
         out.append(f'The cheapest configuration not worse than the full SSBN model by {margin} or more (interval of the difference above −{margin}): '
                    f'{c["name"]}, {c.gflops:.3g} GFLOPs ({100 * (1 - c.gflops / full.gflops):.0f} % less compute), difference {c.diff_vs_ssbn:+.3f} '
-                   f'({c.diff_low:+.3f} to {c.diff_high:+.3f}).')
+                   f'({c.diff_ci_low:+.3f} to {c.diff_ci_high:+.3f}).')
     else: out.append(f'No cheaper configuration is shown to be within {margin} of the full SSBN model.')
     return out
 
@@ -195,9 +190,9 @@ def cascade_result(sweep: pd.DataFrame, probs: dict, per_case: dict, y, full_pro
     cost = per_case[w].mean(0)                                              # GFLOPs per case, averaged over seeds
     W = resample_weights(patients, n_boot, seed)
     saved = 1 - (W @ cost) / W.sum(1) / full_gflops
-    lo, hi = np.percentile(saved, [2.5, 97.5])
+    lo, hi = interval(saved)
     return dict(band=w, width=float(sweep.width[(sweep.band == w) & (sweep.split == 'test')].iloc[0]), diff=d['diff'], ci_low=d['ci_low'], ci_high=d['ci_high'], non_inferior=bool(d['ci_low'] > -margin), margin=margin,
-                gflops=float(cost.mean()), full_gflops=full_gflops, saved=float(1 - cost.mean() / full_gflops), saved_low=float(lo), saved_high=float(hi))
+                gflops=float(cost.mean()), full_gflops=full_gflops, saved=float(1 - cost.mean() / full_gflops), saved_ci_low=float(lo), saved_ci_high=float(hi))
 
 def cascade_sentence(r: dict) -> str:
     "What `cascade_result` shows, generated from it."
@@ -205,7 +200,7 @@ def cascade_sentence(r: dict) -> str:
         return (f"The validation split finds no band cheaper than the full model within half the margin of {r['margin']}: the cascade sends every "
                 f"case on (band 1), so on test it is the full model ({r['full_gflops']:.3g} GFLOPs per image) and saves nothing here.")
     s = (f"The validation split chooses band {r['band']:g} (the smallest size sends on {100 * r['band']:.0f} % of validation cases; ±{r['width']:.2g} logits). On test, the cascade costs {r['gflops']:.3g} GFLOPs per image against "
-         f"{r['full_gflops']:.3g} for the full model, {100 * r['saved']:.0f} % less compute (95 % CI {100 * r['saved_low']:.0f} to {100 * r['saved_high']:.0f} %), "
+         f"{r['full_gflops']:.3g} for the full model, {100 * r['saved']:.0f} % less compute (95 % CI {100 * r['saved_ci_low']:.0f} to {100 * r['saved_ci_high']:.0f} %), "
          f"at a mean-AUC difference of {r['diff']:+.3f} (95 % CI {r['ci_low']:+.3f} to {r['ci_high']:+.3f}). ")
     if not r['non_inferior']: return s + f"The interval reaches below −{r['margin']}: this test set cannot show that the cascade is within {r['margin']} of the full model."
     s += f"The interval lies above −{r['margin']}: the cascade is within the margin of {r['margin']} (non-inferior)"
@@ -281,10 +276,10 @@ def unseen_size_comparisons(probs: dict, y, patients, trained, n_boot: int = 100
     for s in sorted({s for m, s in probs if m != 'trained'}):
         below = max([t for t in trained if t < s], default=trained[0])
         where = 'between' if trained[0] < s < trained[-1] else 'beyond'
-        pairs = [(m, f'trained {below} px', probs['trained', below]) for m in UNSEEN_METHODS] + [(m, 'nearest', probs['nearest', s]) for m in UNSEEN_METHODS[1:]]
-        for m, against, ref in pairs:
+        pairs = [(m, 'trained below', f'trained {below} px', probs['trained', below]) for m in UNSEEN_METHODS] + [(m, 'nearest', 'nearest', probs['nearest', s]) for m in UNSEEN_METHODS[1:]]
+        for m, reference, against, ref in pairs:
             d = paired_bootstrap(y, probs[m, s], ref, patients, n_boot, seed)
-            rows.append(dict(size=s, where=where, method=m, against=against, auc=d['mean_auc1'], auc_against=d['mean_auc2'], diff=d['diff'], ci_low=d['ci_low'], ci_high=d['ci_high'],
+            rows.append(dict(size=s, where=where, method=m, reference=reference, against=against, auc=d['mean_auc1'], auc_against=d['mean_auc2'], diff=d['diff'], ci_low=d['ci_low'], ci_high=d['ci_high'],
                              verdict='better' if d['ci_low'] > 0 else 'worse' if d['ci_high'] < 0 else 'no difference shown'))
     return pd.DataFrame(rows)
 
@@ -292,10 +287,10 @@ def unseen_size_sentences(comparisons: pd.DataFrame) -> list:
     "What `unseen_size_comparisons` shows: per method, where it beats or loses to the nearest size's BatchNorm, and where it holds up against the trained size below it or falls under it."
     out, c = [], comparisons
     for m in UNSEEN_METHODS[1:]:
-        v = c[(c.method == m) & (c.against == 'nearest')]
+        v = c[(c.method == m) & (c.reference == 'nearest')]
         say = lambda verdict: ', '.join(f'{r.size} px ({r.diff:+.3f}, {r.ci_low:+.3f} to {r.ci_high:+.3f})' for r in v[v.verdict == verdict].itertuples()) or 'none'
         out.append(f"**{m}** against the nearest size's BatchNorm: better at {say('better')}; worse at {say('worse')}; no difference shown at {say('no difference shown')}.")
-    t = c[c.against.str.startswith('trained')]
+    t = c[c.reference == 'trained below']
     level = [f'{r.method} at {r.size} px ({r.diff:+.3f}, {r.ci_low:+.3f} to {r.ci_high:+.3f})' for r in t[t.verdict != 'worse'].itertuples()]
     worse = [f'{r.method} at {r.size} px ({r.diff:+.3f}, {r.ci_low:+.3f} to {r.ci_high:+.3f})' for r in t[t.verdict == 'worse'].itertuples()]
     out.append('Against the trained size just below (which sees fewer pixels): ' + (f"no loss is shown for {', '.join(level)}" if level else 'no method holds up at any unseen size')

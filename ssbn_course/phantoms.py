@@ -12,8 +12,10 @@ from PIL import Image
 from scipy.ndimage import gaussian_filter
 
 # %% auto #0
-__all__ = ['FOV_MM', 'FINDINGS', 'PREVALENCE', 'SCALE', 'DOMAIN', 'Lesion', 'PhantomSpec', 'render_phantom', 'sample_spec',
-           'sample_cohort', 'finding_boxes', 'gray_image', 'downsample', 'finding_crops', 'finding_cnr', 'cnr_table']
+__all__ = ['FOV_MM', 'FINDINGS', 'PREVALENCE', 'SCALE', 'DRAWERS', 'DOMAIN', 'Lesion', 'PhantomSpec', 'Canvas', 'draw_round',
+           'draw_consolidation', 'draw_effusion', 'draw_pneumothorax', 'draw_edema', 'draw_cardiomegaly',
+           'render_phantom', 'sample_spec', 'sample_cohort', 'finding_boxes', 'gray_image', 'downsample',
+           'finding_crops', 'finding_cnr', 'cnr_table']
 
 # %% ../nbs/01_phantoms.ipynb #2c761c03
 FOV_MM = 400.0
@@ -123,63 +125,97 @@ def _lung_geom(spec, side):
     return side * (spec.lung_gap / 2 + spec.lung_hw), spec.lung_top + .62 * h, .62 * h, h
 
 # %% ../nbs/01_phantoms.ipynb #43ebcf04
-def _draw(A, l, spec, X, Y, n, px, lungs, markings, reticular, with_masks):
-    edge, m = max(px, 1.), None
-    if l.kind in ('Nodule', 'Mass'):
-        R = l.size_mm / 2
-        ws = _win(spec, n, l.x, l.y, 1.3 * R + 2 * px)
-        x, y = X[ws] - l.x, Y[ws] - l.y
-        r = np.sqrt(x * x + y * y)
-        lobe = l.extra.get('lobulation', 0.)
-        if lobe: r = r / (1 + lobe * np.sin(3 * np.arctan2(y, x) + l.extra.get('phase', 0.)))
-        prof = _ramp(R - r, max((.12 if l.kind == 'Nodule' else .35) * R, edge))   # a calcified nodule's rim is sharp
-        A[ws] += l.contrast * prof
-        if with_masks: m = _full_mask(A.shape, ws, prof > .5)
-    elif l.kind == 'Consolidation':
-        blobs = l.extra['blobs']
-        reach = max(np.hypot(dx, dy) + 2 * rb for dx, dy, rb in blobs)
-        ws = _win(spec, n, l.x, l.y, reach)
-        x, y = X[ws] - l.x, Y[ws] - l.y
-        prof = np.zeros_like(x)
-        for dx, dy, rb in blobs:
-            prof = np.maximum(prof, np.exp(-((x - dx) ** 2 + (y - dy) ** 2) / (rb * rb)))
-        prof *= lungs[ws]
-        A[ws] += l.contrast * prof                              # air replaced by fluid: towards soft-tissue density
-        markings[ws] *= 1 - prof                                # and the vessels inside it lose their margins (no longer air around them)
-        if with_masks: m = _full_mask(A.shape, ws, prof > .3)
-    elif l.kind == 'Effusion':
-        cx, cy, b, h = _lung_geom(spec, l.side)
-        top = spec.diaphragm - l.size_mm
-        ws = _win(spec, n, cx, spec.diaphragm - l.size_mm / 2, max(spec.lung_hw, l.size_mm) + 30)
-        x, y = X[ws], Y[ws]
-        lateral = np.clip(l.side * (x - cx) / spec.lung_hw, -1, 1.2)
-        meniscus = top - .45 * l.size_mm * np.clip(lateral, 0, None) ** 2  # fluid climbs the lateral wall
-        prof = _ramp(y - meniscus, 5.) * _ramp(spec.diaphragm + 12 - y, 4.) * _ramp(1.25 - np.abs((x - cx) / spec.lung_hw), .1)
-        fill = prof * np.maximum(lungs[ws], .25)
-        A[ws] += l.contrast * fill
-        markings[ws] *= 1 - prof
-        if with_masks: m = _full_mask(A.shape, ws, fill > .3)
-    elif l.kind == 'Pneumothorax':
-        cx, cy, b, h = _lung_geom(spec, l.side)
-        ws = _win(spec, n, cx, cy - .2 * h, max(spec.lung_hw, b) + 5)
-        x, y = X[ws], Y[ws]
-        r = np.sqrt(((x - cx) / spec.lung_hw) ** 2 + ((y - cy) / b) ** 2)
-        rp = 1 - l.size_mm / spec.lung_hw                      # visceral pleura, size_mm from the chest wall
-        region = _ramp((r - rp) * spec.lung_hw, edge) * lungs[ws] * _ramp(cy + .15 * h - y, 10.) * _ramp(l.side * (x - cx) + .3 * spec.lung_hw, 10.)
-        line = np.clip(1 - np.abs(r - rp) * spec.lung_hw / .8, 0, 1) * _ramp(cy + .15 * h - y, 10.) * _ramp(l.side * (x - cx) + .3 * spec.lung_hw, 10.) * lungs[ws]
-        A[ws] += l.contrast * line - .05 * region
-        markings[ws] *= 1 - region
-        if with_masks: m = _full_mask(A.shape, ws, region > .5)
-    elif l.kind == 'Edema':
-        h = spec.diaphragm - spec.lung_top
-        zone = lungs * np.clip((Y - (spec.lung_top + .3 * h)) / (.45 * h), 0, 1) * np.clip(1.3 - np.abs(X) / (spec.lung_gap / 2 + 2 * spec.lung_hw), 0, 1)
-        A += l.contrast * zone * (.35 + reticular)
-        if with_masks: m = zone > .3
-    elif l.kind == 'Cardiomegaly':
-        if with_masks:
-            hx, hy, hw = .25 * spec.heart_hw, spec.heart_y, spec.heart_hw
-            m = ((X - hx) / hw) ** 2 + ((Y - hy) / (.78 * hw)) ** 2 < 1
-    return A, m
+@dataclass
+class Canvas:
+    "What a finding is drawn on: the attenuation image `A` and the lungs' vessel `markings` (both changed in place), the lungs, and each pixel's position in the patient (mm)."
+    A: np.ndarray
+    spec: PhantomSpec
+    X: np.ndarray
+    Y: np.ndarray
+    n: int
+    px: float                     # mm per pixel
+    lungs: np.ndarray
+    markings: np.ndarray
+    reticular: np.ndarray         # the fine texture of interstitial fluid
+    with_masks: bool
+
+    @property
+    def edge(self) -> float: return max(self.px, 1.)
+    def mask(self, ws, inside):
+        "The finding's mask over the whole image (from its window `ws`), when masks are asked for."
+        return _full_mask(self.A.shape, ws, inside) if self.with_masks else None
+
+def draw_round(c: Canvas, l) -> np.ndarray | None:
+    "Nodule or mass: a disc `size_mm` across, lobulated by `extra['lobulation']`; a nodule's rim sharp (calcified), a mass's soft."
+    R = l.size_mm / 2
+    ws = _win(c.spec, c.n, l.x, l.y, 1.3 * R + 2 * c.px)
+    x, y = c.X[ws] - l.x, c.Y[ws] - l.y
+    r = np.sqrt(x * x + y * y)
+    lobe = l.extra.get('lobulation', 0.)
+    if lobe: r = r / (1 + lobe * np.sin(3 * np.arctan2(y, x) + l.extra.get('phase', 0.)))
+    prof = _ramp(R - r, max((.12 if l.kind == 'Nodule' else .35) * R, c.edge))
+    c.A[ws] += l.contrast * prof
+    return c.mask(ws, prof > .5)
+
+def draw_consolidation(c: Canvas, l) -> np.ndarray | None:
+    "Consolidation: air replaced by fluid in overlapping blobs inside the lung, towards soft-tissue density; the vessels inside lose their margins."
+    blobs = l.extra['blobs']
+    ws = _win(c.spec, c.n, l.x, l.y, max(np.hypot(dx, dy) + 2 * rb for dx, dy, rb in blobs))
+    x, y = c.X[ws] - l.x, c.Y[ws] - l.y
+    prof = np.zeros_like(x)
+    for dx, dy, rb in blobs:
+        prof = np.maximum(prof, np.exp(-((x - dx) ** 2 + (y - dy) ** 2) / (rb * rb)))
+    prof *= c.lungs[ws]
+    c.A[ws] += l.contrast * prof
+    c.markings[ws] *= 1 - prof                  # no longer air around the vessels
+    return c.mask(ws, prof > .3)
+
+def draw_effusion(c: Canvas, l) -> np.ndarray | None:
+    "Effusion: fluid filling the lung base `size_mm` high on one side, climbing the lateral wall (the meniscus)."
+    spec = c.spec
+    cx, cy, b, h = _lung_geom(spec, l.side)
+    top = spec.diaphragm - l.size_mm
+    ws = _win(spec, c.n, cx, spec.diaphragm - l.size_mm / 2, max(spec.lung_hw, l.size_mm) + 30)
+    x, y = c.X[ws], c.Y[ws]
+    lateral = np.clip(l.side * (x - cx) / spec.lung_hw, -1, 1.2)
+    meniscus = top - .45 * l.size_mm * np.clip(lateral, 0, None) ** 2
+    prof = _ramp(y - meniscus, 5.) * _ramp(spec.diaphragm + 12 - y, 4.) * _ramp(1.25 - np.abs((x - cx) / spec.lung_hw), .1)
+    fill = prof * np.maximum(c.lungs[ws], .25)
+    c.A[ws] += l.contrast * fill
+    c.markings[ws] *= 1 - prof
+    return c.mask(ws, fill > .3)
+
+def draw_pneumothorax(c: Canvas, l) -> np.ndarray | None:
+    "Pneumothorax: the visceral pleural line `size_mm` from the chest wall at the apex, with no vessel markings beyond it."
+    spec = c.spec
+    cx, cy, b, h = _lung_geom(spec, l.side)
+    ws = _win(spec, c.n, cx, cy - .2 * h, max(spec.lung_hw, b) + 5)
+    x, y = c.X[ws], c.Y[ws]
+    r = np.sqrt(((x - cx) / spec.lung_hw) ** 2 + ((y - cy) / b) ** 2)
+    rp = 1 - l.size_mm / spec.lung_hw
+    apex = _ramp(cy + .15 * h - y, 10.) * _ramp(l.side * (x - cx) + .3 * spec.lung_hw, 10.)
+    region = _ramp((r - rp) * spec.lung_hw, c.edge) * c.lungs[ws] * apex
+    line = np.clip(1 - np.abs(r - rp) * spec.lung_hw / .8, 0, 1) * apex * c.lungs[ws]
+    c.A[ws] += l.contrast * line - .05 * region
+    c.markings[ws] *= 1 - region
+    return c.mask(ws, region > .5)
+
+def draw_edema(c: Canvas, l) -> np.ndarray | None:
+    "Edema: interstitial fluid over the lower two thirds of both lungs, a fine reticular texture."
+    spec = c.spec
+    h = spec.diaphragm - spec.lung_top
+    zone = c.lungs * np.clip((c.Y - (spec.lung_top + .3 * h)) / (.45 * h), 0, 1) * np.clip(1.3 - np.abs(c.X) / (spec.lung_gap / 2 + 2 * spec.lung_hw), 0, 1)
+    c.A += l.contrast * zone * (.35 + c.reticular)
+    return zone > .3 if c.with_masks else None
+
+def draw_cardiomegaly(c: Canvas, l) -> np.ndarray | None:
+    "Cardiomegaly: the heart is drawn with the anatomy, at the spec's `heart_hw`; here only its mask."
+    if not c.with_masks: return None
+    hx, hy, hw = .25 * c.spec.heart_hw, c.spec.heart_y, c.spec.heart_hw
+    return ((c.X - hx) / hw) ** 2 + ((c.Y - hy) / (.78 * hw)) ** 2 < 1
+
+DRAWERS = dict(Nodule=draw_round, Mass=draw_round, Consolidation=draw_consolidation, Effusion=draw_effusion,
+               Pneumothorax=draw_pneumothorax, Edema=draw_edema, Cardiomegaly=draw_cardiomegaly)   # a finding's kind -> how it is drawn
 
 # %% ../nbs/01_phantoms.ipynb #0de7b250
 def render_phantom(spec: PhantomSpec, n: int = 512, with_masks: bool = False):
@@ -238,8 +274,9 @@ def render_phantom(spec: PhantomSpec, n: int = 512, with_masks: bool = False):
     markings = vessels[oy:oy + n, ox:ox + n] * lungs * np.clip(1.2 - lung_r, 0, 1)
     masks = {}
     # findings
+    canvas = Canvas(A, spec, X, Y, n, px, lungs, markings, reticular[oy:oy + n, ox:ox + n], with_masks)
     for l in spec.lesions:
-        A, m = _draw(A, l, spec, X, Y, n, px, lungs, markings, reticular[oy:oy + n, ox:ox + n], with_masks)
+        m = DRAWERS[l.kind](canvas, l)             # draws into canvas.A and canvas.markings
         if with_masks: masks[l.kind] = m
     A += .035 * markings
     # detector: exposure, gamma, quantum noise

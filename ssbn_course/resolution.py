@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import PROFILES
-from .experiments import auc_results, fit_many, learnable_findings
-from .experiments import resample_weights, weighted_auc
-from .train import per_finding_auc, read_store, train_config
+from .data import learnable_findings
+from .experiments import auc_results
+from .stats import interval, per_finding_auc, resample_weights, weighted_auc
+from .store import SINGLE, fit_many, read_store
+from .train import train_config
 
 # %% auto #0
 __all__ = ['SWEEP', 'PAPER_RATIOS', 'train_sweep', 'sweep_table', 'resolution_ratio', 'best_size', 'generator_need']
@@ -30,7 +32,7 @@ def train_sweep(cache_dir, out_dir, cfg: dict, archs, sizes, per_label: bool = F
 
 def sweep_table(store: pd.DataFrame) -> pd.DataFrame:
     "Tidy per-finding test AUCs of a sweep's single-size runs: arch, size, finding, auc (and the class counts)."
-    t = auc_results(store[store.model == 'single'])
+    t = auc_results(store[store.kind == SINGLE])
     return t.drop(columns='size').rename(columns={'max_size': 'size'})[['arch', 'size', 'finding', 'auc', 'positives', 'negatives']]   # a run's size, not its output's
 
 # %% ../nbs/09_resolution.ipynb #5f2e9838

@@ -12,17 +12,18 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
-from scipy.stats import rankdata
 from tqdm.auto import tqdm
 from .core import seed_everything, default_device
 from .data import CachedImages, multi_size_batch
 from .models import build_model, count_parameters
+from .stats import mean_auc, per_finding_auc
 
 # %% auto #0
-__all__ = ['PREDICTION_COLUMNS', 'masked_bce', 'known_cases', 'per_finding_auc', 'auc_midrank', 'mean_auc', 'multi_size_loss',
-           'CheckpointError', 'save_checkpoint', 'load_checkpoint', 'TrainConfig', 'train_config', 'collate', 'predict',
-           'cpu_has_bf16', 'fast_math', 'check_trainable', 'fit', 'load_trained', 'model_card', 'prediction_table',
-           'write_run', 'read_run', 'run_name', 'read_store', 'TrainedRun']
+__all__ = ['PREDICTION_COLUMNS', 'SINGLE', 'ENSEMBLE', 'SSBN', 'RUN_KINDS', 'masked_bce', 'multi_size_loss', 'CheckpointError',
+           'save_checkpoint', 'load_checkpoint', 'TrainConfig', 'train_config', 'collate', 'predict', 'cpu_has_bf16',
+           'fast_math', 'check_trainable', 'training_data', 'Loop', 'start', 'one_batch', 'one_epoch', 'end_epoch',
+           'Callback', 'StepCheckpoints', 'Progress', 'fit', 'load_trained', 'model_card', 'prediction_table',
+           'write_run', 'read_run', 'TrainedRun']
 
 # %% ../nbs/05_train.ipynb #0277275f
 def masked_bce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -31,46 +32,6 @@ def masked_bce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     if not known.any(): return logits.sum() * 0
     return F.binary_cross_entropy_with_logits(logits[known], y[known])
 
-def known_cases(y, *scores, name: str = 'scores') -> tuple:
-    "Labels and scores of the labelled cases (label not NaN); labels must be 0/1, scores one per case and not NaN there."
-    y = np.asarray(y, dtype=float); scores = [np.asarray(s, dtype=float) for s in scores]
-    for s in scores:
-        if s.shape != y.shape: raise ValueError(f'{name} has shape {s.shape} but the labels have shape {y.shape}: one score per case.')
-    k = ~np.isnan(y)
-    if not np.isin(y[k], (0, 1)).all(): raise ValueError(f'Labels must be 0, 1 or NaN (unknown); got values {sorted(set(np.unique(y[k])) - {0., 1.})[:5]}.')
-    for s in scores:
-        if np.isnan(s[k]).any(): raise ValueError(f'{name} hold NaN for {int(np.isnan(s[k]).sum())} labelled case(s).')
-    return (y[k], *[s[k] for s in scores])
-
-# %% ../nbs/05_train.ipynb #41da8a9f
-def per_finding_auc(y, p, findings=None, warn: bool = True) -> pd.Series:
-    "ROC AUC of each column of `p` against labels `y` (cases x findings, NaN = unknown), from midranks; NaN, with a warning naming the finding, where a class is missing."
-    y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
-    if y.ndim == 1: y, p = y[:, None], p.reshape(len(p), -1) if p.ndim == 1 else p
-    if p.shape != y.shape: raise ValueError(f'Scores have shape {p.shape} but the labels have shape {y.shape}: one score per case and finding.')
-    names = list(range(y.shape[1])) if findings is None else list(findings)
-    if len(names) != y.shape[1]: raise ValueError(f'{len(names)} finding names for {y.shape[1]} label columns.')
-    out = []
-    for j, f in enumerate(names):
-        yj, sj = known_cases(y[:, j], p[:, j], name=f'The scores of {f!r}')
-        m = int(yj.sum()); n = len(yj) - m
-        if m == 0 or n == 0:
-            if warn: warnings.warn(f'AUC of {f!r} is undefined here: {m} positive and {n} negative labelled case(s).')
-            out.append(np.nan)
-        else: out.append(float((rankdata(sj)[yj == 1].sum() - m * (m + 1) / 2) / (m * n)))
-    return pd.Series(out, index=names, dtype=float, name='auc')
-
-def auc_midrank(y, score) -> float:
-    "ROC AUC of one score vector (`per_finding_auc` of one finding)."
-    y = np.asarray(y, dtype=float)
-    return float(per_finding_auc(y[:, None], np.asarray(score, dtype=float).reshape(-1, 1), ["the finding"]).iloc[0])
-
-# %% ../nbs/05_train.ipynb #65308e69
-def mean_auc(aucs) -> float:
-    "Mean AUC over the findings where it is defined (`per_finding_auc`'s result, a dict or an array)."
-    v = np.asarray(list(aucs.values()) if isinstance(aucs, dict) else aucs, dtype=float)
-    v = v[~np.isnan(v)]
-    return float(v.mean()) if len(v) else float('nan')
 
 # %% ../nbs/05_train.ipynb #b163649d
 def multi_size_loss(out: dict, y: torch.Tensor) -> torch.Tensor:
@@ -302,12 +263,10 @@ def _one_class(ds) -> dict:
     y = ds.labels
     return {f: (int((y[:, j] == 1).sum()), int((y[:, j] == 0).sum())) for j, f in enumerate(ds.findings) if not ((y[:, j] == 1).any() and (y[:, j] == 0).any())}
 
-def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, progress: bool = True, _stop_at_step: int | None = None) -> TrainedRun:
-    "Train `cfg`'s model on the train split of `cache_dir`; checkpoints, metrics.csv, best.pt (the model `cfg.select` keeps) and the run's test predictions go to `out_dir`."
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    rank, world, device = _distributed(torch.device(device) if device else default_device())
-    if cfg.accumulate < 1 or cfg.batch_size % (world * cfg.accumulate):
-        raise ValueError(f'batch_size={cfg.batch_size} must split evenly into {world} process(es) x accumulate={cfg.accumulate} micro-batches.')
+
+# %% ../nbs/05_train.ipynb #b7c5d732
+def training_data(cache_dir, cfg: TrainConfig, world: int = 1, rank: int = 0) -> tuple:
+    "(config with its sizes and findings filled in, train split, validation split) of `cfg` on `cache_dir`, refusing, with the reason, what cannot train."
     cached = json.loads((Path(cache_dir) / 'cache.json').read_text()).get('max_size') if (Path(cache_dir) / 'cache.json').is_file() else None
     if cached and max(cfg.sizes) > cached:
         raise ValueError(f'sizes {list(cfg.sizes)} need images of {max(cfg.sizes)} px, but {cache_dir} caches them at {cached} px: prepare a cache with --max-size {max(cfg.sizes)}, or use smaller sizes.')
@@ -318,45 +277,140 @@ def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, 
         train_ds, one_class = CachedImages(cache_dir, 'train', [f for f in train_ds.findings if f not in one_class]), {}
     cfg = dataclasses.replace(cfg, sizes=tuple(int(s) for s in cfg.sizes), findings=list(train_ds.findings))   # the caller's config is left as it was
     if one_class: raise ValueError('Cannot learn ' + ', '.join(f'{f!r} ({m} positive, {n} negative training images)' for f, (m, n) in one_class.items())
-                                   + f' from the train split of {cache_dir}: a finding needs both. Leave it out (`experiments.learnable_findings` lists those that have both).')
+                                   + f' from the train split of {cache_dir}: a finding needs both. Leave it out (`data.learnable_findings` lists those that have both).')
     val_ds = CachedImages(cache_dir, 'val', cfg.findings)
     if (unscored := _one_class(val_ds)) and rank == 0:
         warnings.warn(f'The validation split of {cache_dir} cannot score ' + ', '.join(f'{f!r} ({m} positive, {n} negative)' for f, (m, n) in unscored.items())
                       + ': the validation mean AUC leaves them out.')
+    return cfg, train_ds, val_ds
+
+# %% ../nbs/05_train.ipynb #e48c8529
+@dataclass
+class Loop:
+    "Everything one training run carries from step to step; `state` is what a checkpoint saves and a resume restores."
+    cfg: TrainConfig
+    model: nn.Module              # the model itself: checkpoints hold its weights
+    net: nn.Module                # what the steps call: `model`, or its DistributedDataParallel wrapper
+    opt: torch.optim.Optimizer
+    sched: object
+    train_ds: CachedImages
+    val_ds: CachedImages
+    out_dir: Path
+    device: torch.device
+    rank: int
+    world: int
+    fast: bool                    # bf16 autocast and channels_last (`fast_math`)
+    steps_per_epoch: int
+    state: dict                   # epoch, step, best, bad_epochs, history, losses (this epoch's so far)
+
+    def order(self) -> list:
+        "This epoch's batches of training images, a function of (seed, epoch) only."
+        return _batches(len(self.train_ds), self.cfg.batch_size, self.cfg.seed, self.state['epoch'])[:self.cfg.max_steps or None]
+
+    @property
+    def done(self) -> bool:
+        "Every epoch trained, or (with select='val') `patience` epochs without a better validation AUC."
+        s = self.state
+        return s['epoch'] >= self.cfg.epochs or self.cfg.select == 'val' and s['bad_epochs'] >= self.cfg.patience
+
+    def save(self, name: str, **extra):
+        "Write the model (and `extra`) to `out_dir/name`, from process 0 only."
+        if self.rank == 0: save_checkpoint(dict(model=self.model.state_dict(), identity=self.cfg.identity(), config=asdict(self.cfg), **extra), self.out_dir / name)
+
+    def checkpoint(self):
+        "`last.pt`: the model, optimizer, schedule and state, all a resume needs."
+        self.save('last.pt', optimizer=self.opt.state_dict(), scheduler=self.sched.state_dict(), **self.state)
+
+def start(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None) -> Loop:
+    "Set a run up: processes, data, model, optimizer and schedule; resumed from `out_dir/last.pt` when it is there and `resume` is set."
+    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+    rank, world, device = _distributed(torch.device(device) if device else default_device())
+    if cfg.accumulate < 1 or cfg.batch_size % (world * cfg.accumulate):
+        raise ValueError(f'batch_size={cfg.batch_size} must split evenly into {world} process(es) x accumulate={cfg.accumulate} micro-batches.')
+    cfg, train_ds, val_ds = training_data(cache_dir, cfg, world, rank)
     seed_everything(cfg.seed)
     model = build_model(cfg.arch, len(cfg.findings), cfg.sizes, cfg.fusion, cfg.share_stats, cfg.pretrained, cfg.memory_efficient, cfg.weights_path).to(device)
     fast = fast_math(cfg, device)
     if fast: model = model.to(memory_format=torch.channels_last)
-    batches = lambda epoch: _batches(len(train_ds), cfg.batch_size, cfg.seed, epoch)[:cfg.max_steps or None]
-    opt, sched = _optimizer(model, cfg, len(batches(0)))
+    steps = len(_batches(len(train_ds), cfg.batch_size, cfg.seed, 0)[:cfg.max_steps or None])     # the same number every epoch
+    opt, sched = _optimizer(model, cfg, steps)
     last = out_dir / 'last.pt'
-    s = _resume(last, cfg, model, opt, sched, device) if resume and last.exists() else dict(epoch=0, step=0, best=-1., bad_epochs=0, history=[], losses=[])
-    net = _wrap_ddp(model, device) if world > 1 else model     # `model` stays the unwrapped module: checkpoints look the same
-    def save(path, **state):
-        if rank == 0: save_checkpoint(dict(model=model.state_dict(), identity=cfg.identity(), config=asdict(cfg), **state), path)
-    checkpoint = lambda **at: save(last, optimizer=opt.state_dict(), scheduler=sched.state_dict(), **{**s, **at})
-    show = progress and rank == 0
-    bar = tqdm(total=cfg.epochs, initial=s['epoch'], desc=f"{cfg.arch} {'/'.join(map(str, cfg.sizes))}", disable=not show)
-    while s['epoch'] < cfg.epochs and (cfg.select == 'last' or s['bad_epochs'] < cfg.patience):
-        net.train(); t0, order = time.perf_counter(), batches(s['epoch'])
-        losses = s['losses'] = s['losses'] if s['step'] else []          # a resumed epoch keeps the losses of its steps before the kill
-        inner = tqdm(range(s['step'], len(order)), desc=f"epoch {s['epoch'] + 1}", leave=False, disable=not show)
-        for step in inner:
-            if _stop_at_step is not None and s['epoch'] * len(order) + step == _stop_at_step: raise KeyboardInterrupt('simulated kill')
-            losses.append(_train_step(net, train_ds, order[step], cfg, opt, sched, (s['epoch'], step, rank), world, device, fast))
-            inner.set_postfix(loss=f'{losses[-1]:.4f}')
-            if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and step + 1 < len(order): checkpoint(step=step + 1)
-        row = dict(epoch=s['epoch'] + 1, train_loss=float(np.mean(losses)) if losses else float('nan'),
-                   val_mean_auc=_validate(model, val_ds, cfg, device, rank, world), seconds=time.perf_counter() - t0)
-        s['history'].append(row); s['epoch'], s['step'], s['losses'] = s['epoch'] + 1, 0, []
-        if cfg.select == 'last' or row['val_mean_auc'] > s['best']: s['best'], s['bad_epochs'] = row['val_mean_auc'], 0; save(out_dir / 'best.pt', epoch=s['epoch'])
-        else: s['bad_epochs'] += 1
-        checkpoint()
-        if rank == 0: pd.DataFrame(s['history']).to_csv(out_dir / 'metrics.csv', index=False)
-        bar.update(1); bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_auc=f"{row['val_mean_auc']:.3f}")
-    bar.close()
-    if rank == 0: _finish_run(out_dir, cfg, cache_dir, device, fast)
-    return TrainedRun(out_dir, cfg, pd.DataFrame(s['history']))
+    state = _resume(last, cfg, model, opt, sched, device) if resume and last.exists() else dict(epoch=0, step=0, best=-1., bad_epochs=0, history=[], losses=[])
+    net = _wrap_ddp(model, device) if world > 1 else model
+    return Loop(cfg, model, net, opt, sched, train_ds, val_ds, out_dir, device, rank, world, fast, steps, state)
+
+# %% ../nbs/05_train.ipynb #53a5c75d
+def one_batch(loop: Loop, idx) -> float:
+    "One optimizer step on the images `idx` (this process's share, in `accumulate` micro-batches); its loss."
+    s = loop.state
+    return _train_step(loop.net, loop.train_ds, idx, loop.cfg, loop.opt, loop.sched, (s['epoch'], s['step'], loop.rank), loop.world, loop.device, loop.fast)
+
+def one_epoch(loop: Loop, callbacks=()) -> dict:
+    "The epoch's steps, from the step a resumed run stopped at, then its validation: the epoch's row of metrics."
+    s, t0, order = loop.state, time.perf_counter(), loop.order()
+    loop.net.train()
+    if not s['step']: s['losses'] = []                  # a resumed epoch keeps the losses of its steps before the kill
+    for cb in callbacks: cb.before_epoch(loop)
+    while s['step'] < len(order):
+        for cb in callbacks: cb.before_step(loop)
+        s['losses'].append(one_batch(loop, order[s['step']]))
+        s['step'] += 1
+        for cb in callbacks: cb.after_step(loop)
+    return dict(epoch=s['epoch'] + 1, train_loss=float(np.mean(s['losses'])) if s['losses'] else float('nan'),
+                val_mean_auc=_validate(loop.model, loop.val_ds, loop.cfg, loop.device, loop.rank, loop.world), seconds=time.perf_counter() - t0)
+
+def end_epoch(loop: Loop, row: dict):
+    "Record the epoch's `row`, keep its model as best.pt if `cfg.select` does, and write last.pt and metrics.csv."
+    s = loop.state
+    s['history'].append(row); s['epoch'], s['step'], s['losses'] = s['epoch'] + 1, 0, []
+    if loop.cfg.select == 'last' or row['val_mean_auc'] > s['best']:
+        s['best'], s['bad_epochs'] = row['val_mean_auc'], 0
+        loop.save('best.pt', epoch=s['epoch'])
+    else: s['bad_epochs'] += 1
+    loop.checkpoint()
+    if loop.rank == 0: pd.DataFrame(s['history']).to_csv(loop.out_dir / 'metrics.csv', index=False)
+
+# %% ../nbs/05_train.ipynb #218a6d2b
+class Callback:
+    "Behaviour added to the training loop: each method is called at its moment with the `Loop`; the default does nothing."
+    def before_fit(self, loop: Loop): pass
+    def before_epoch(self, loop: Loop): pass
+    def before_step(self, loop: Loop): pass
+    def after_step(self, loop: Loop): pass
+    def after_epoch(self, loop: Loop): pass
+    def after_fit(self, loop: Loop): pass
+
+class StepCheckpoints(Callback):
+    "`last.pt` every `cfg.checkpoint_every` steps inside an epoch (an epoch's end always writes one): a kill then loses at most that many steps."
+    def after_step(self, loop: Loop):
+        every, step = loop.cfg.checkpoint_every, loop.state['step']
+        if every and step % every == 0 and step < loop.steps_per_epoch: loop.checkpoint()
+
+class Progress(Callback):
+    "Two tqdm bars: the epochs (with the last loss and validation AUC), and the steps of the current epoch (with their loss)."
+    def before_fit(self, loop: Loop):
+        self.bar = tqdm(total=loop.cfg.epochs, initial=loop.state['epoch'], desc=f"{loop.cfg.arch} {'/'.join(map(str, loop.cfg.sizes))}")
+    def before_epoch(self, loop: Loop):
+        self.steps = tqdm(total=loop.steps_per_epoch, initial=loop.state['step'], desc=f"epoch {loop.state['epoch'] + 1}", leave=False)
+    def after_step(self, loop: Loop):
+        self.steps.update(1); self.steps.set_postfix(loss=f"{loop.state['losses'][-1]:.4f}")
+    def after_epoch(self, loop: Loop):
+        row = loop.state['history'][-1]
+        self.steps.close(); self.bar.update(1); self.bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_auc=f"{row['val_mean_auc']:.3f}")
+    def after_fit(self, loop: Loop): self.bar.close()
+
+# %% ../nbs/05_train.ipynb #b3ba83f8
+def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, progress: bool = True, callbacks=()) -> TrainedRun:
+    "Train `cfg`'s model on the train split of `cache_dir`; checkpoints, metrics.csv, best.pt (the model `cfg.select` keeps) and the run's test predictions go to `out_dir`."
+    loop = start(cache_dir, out_dir, cfg, resume, device)
+    callbacks = [StepCheckpoints(), *[Progress()] * (progress and loop.rank == 0), *callbacks]
+    for cb in callbacks: cb.before_fit(loop)
+    while not loop.done:
+        end_epoch(loop, one_epoch(loop, callbacks))
+        for cb in callbacks: cb.after_epoch(loop)
+    for cb in callbacks: cb.after_fit(loop)
+    if loop.rank == 0: _finish_run(loop.out_dir, loop.cfg, cache_dir, loop.device, loop.fast)
+    return TrainedRun(loop.out_dir, loop.cfg, pd.DataFrame(loop.state['history']))
 
 # %% ../nbs/05_train.ipynb #d16a7eb9
 def load_trained(path, device='cpu'):
@@ -368,11 +422,12 @@ def load_trained(path, device='cpu'):
 
 # %% ../nbs/05_train.ipynb #7a1c6854
 PREDICTION_COLUMNS = ['image_id', 'patient', 'split', 'finding', 'output', 'size', 'label', 'logit', 'prob']
+SINGLE, ENSEMBLE, SSBN = RUN_KINDS = ('single', 'ensemble', 'ssbn')     # what a card says a run is: one size, the mean of single sizes, or the shared model
 
 def model_card(cfg: TrainConfig, params: int, **extra) -> dict:
-    "What `run.json` says a run is: kind of model ('single' or 'SSBN'), variant, architecture, sizes, seed, findings, parameters."
+    "What `run.json` says a run is: its kind (`SINGLE` or `SSBN`), variant, architecture, sizes, seed, findings, parameters."
     variant = cfg.fusion + (', shared statistics' if cfg.share_stats else '')
-    return dict(model='single' if len(cfg.sizes) == 1 else 'SSBN', variant=variant, arch=cfg.arch, sizes=[int(s) for s in cfg.sizes],
+    return dict(kind=SINGLE if len(cfg.sizes) == 1 else SSBN, variant=variant, arch=cfg.arch, sizes=[int(s) for s in cfg.sizes],
                 seed=int(cfg.seed), findings=list(cfg.findings), params=int(params), checkpoint='best.pt', identity=cfg.identity(), **extra)
 
 def prediction_table(table: pd.DataFrame, y, outputs: dict, findings, split: str) -> pd.DataFrame:
@@ -414,31 +469,6 @@ def read_run(run_dir) -> tuple:
     if not (run_dir / 'run.json').is_file(): raise FileNotFoundError(f'{run_dir} holds no run.json: not a finished training run.')
     return json.loads((run_dir / 'run.json').read_text()), pd.read_csv(run_dir / 'predictions.csv.gz', dtype={'image_id': str, 'patient': str})
 
-def run_name(model: str, variant: str, sizes: str, output: str = 'fused', size: int = 0) -> str:
-    "How tables and legends name a run's output: 'single 64', 'ensemble', 'SSBN', 'SSBN (concat)', 'SSBN @ 64'."
-    name = f'single {sizes}' if model == 'single' else model
-    if model == 'SSBN' and variant != 'mean': name += f' ({variant})'
-    return name + (f' @ {size}' if output == 'size' and model != 'single' else '')
-
-# %% ../nbs/05_train.ipynb #945627f3
-def read_store(root, split: str | None = None) -> pd.DataFrame:
-    "Every run under `root` in one long table: the predictions of each, with its card's model, variant, arch, sizes ('32/64') and their max_size, seed and params, and a display `name`. A single-size run's per-size output repeats its fused one: only the fused rows are kept, so a name has one row per case and finding."
-    root = Path(root); parts = []
-    runs = [(p, *read_run(p.parent)) for p in root.rglob('run.json')]
-    kinds = {'single': 0, 'ensemble': 1, 'SSBN': 2}                             # the paper's order: single sizes, ensemble, SSBN
-    for card_path, card, t in sorted(runs, key=lambda r: (kinds.get(r[1]['model'], 3), r[1]['sizes'], r[1]['variant'], r[1]['seed'], str(r[0]))):
-        if split is not None: t = t[t.split == split]
-        if len(card['sizes']) == 1: t = t[t.output == 'fused']
-        t.insert(0, 'run', card_path.parent.relative_to(root).as_posix())
-        for k in ('model', 'variant', 'arch', 'seed', 'params'): t[k] = card[k]
-        t['sizes'], t['max_size'] = '/'.join(map(str, card['sizes'])), max(card['sizes'])
-        parts.append(t)
-    if not parts: raise FileNotFoundError(f'{root} holds no training runs (run.json with predictions.csv.gz): train them first (chapter 6 trains the comparison).')
-    store = pd.concat(parts, ignore_index=True)
-    keys = store[['model', 'variant', 'sizes', 'output', 'size']].drop_duplicates()
-    names = {tuple(r): run_name(*r) for r in keys.itertuples(index=False)}
-    store['name'] = [names[k] for k in zip(store.model, store.variant, store.sizes, store.output, store['size'])]
-    return store
 
 # %% ../nbs/05_train.ipynb #6893e5a5
 @dataclass

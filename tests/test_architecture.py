@@ -78,9 +78,41 @@ def test_results_are_read_from_columns_not_parsed_from_names():
     assert not found, 'model kinds and sizes come from the results store, not from names:\n' + '\n'.join(found)
 
 
+DISPLAY_NAME_LOOKUP = re.compile(r"""(==|!=|\bin)\s*['"](SSBN|ensemble|single( \d+)?)['"]"""          # name == 'SSBN', 'ensemble' in ...
+                                 r"""|(?<=[\w)\]])\[\s*['"](SSBN|ensemble|single \d+)['"]"""               # P.scores['SSBN', ...], gf['ensemble']
+                                 r"""|['"](SSBN|ensemble)['"]\s*(not\s+)?in\b"""                            # 'ensemble' in cards.index
+                                 r"""|run_model\([^)]*['"]SSBN""")
+
+
+def test_no_run_is_looked_up_by_its_display_name():
+    "Runs are chosen by their cards' fields (`store.scores(table, kind=SSBN)`); a label such as 'SSBN' or 'single 64' is made for tables, never looked up."
+    found = [f'{where}: {line.strip()}' for where, line in _code_lines() if DISPLAY_NAME_LOOKUP.search(line)]
+    assert not found, 'select runs by kind, variant, sizes, output, size, seed (chapter 5a), not by the label a table shows:\n' + '\n'.join(found)
+
+
+def test_verdicts_are_categories_not_text_to_parse():
+    "A verdict (or a comparison's reference) is a column of categories compared with ==, never prefix-matched text."
+    bad = re.compile(r"""\b(verdict|against|reference|status|name)\w*(\.str)?\.(startswith|contains|match)\(""")
+    found = [f'{where}: {line.strip()}' for where, line in _code_lines() if bad.search(line)]
+    assert not found, 'compare a categorical column with ==, not its text:\n' + '\n'.join(found)
+
+
+def test_one_owner_for_runs_auc_and_resampling():
+    "Only the run store scans for run cards; only the statistics module ranks scores or draws bootstrap resamples."
+    owner = {r"rglob\(\s*['\"]run\.json": 'ssbn_course/store.py', r'\brankdata\(|roc_auc_score|np\.bincount\(d\b': 'ssbn_course/stats.py'}
+    for pattern, home in owner.items():
+        found = [p.relative_to(ROOT).as_posix() for p in sorted(LIB.rglob('*.py')) if re.search(pattern, p.read_text())]
+        assert found == [home], f'{pattern} is found in {found}; only {home} may hold it'
+
+
 def test_the_checks_above_can_fail():
     "The graph walker sees relative, absolute and function-level imports: it finds the edges the library really has."
     assert 'ssbn_course.core' in GRAPH['ssbn_course.data']                     # `from .core import ...` (relative)
-    assert 'ssbn_course.layouts' in GRAPH['ssbn_course.experiments']          # imported inside a function
+    assert 'ssbn_course.core' in GRAPH['ssbn_course.experiments']             # imported inside a function (study_sentence)
     assert {'ssbn_course.course.batch', 'ssbn_course.course.docs'} <= set(GRAPH['ssbn_course.course.cli'])
     assert notebook_of(MODULES['ssbn_course.models']) == '04_models.ipynb'
+    for line in ["x = P.scores['SSBN', 0]", "if name == 'ensemble':", "singles = [n for n in c if 'ensemble' in c]", "run_model(exp, 'SSBN', 0)"]:
+        assert DISPLAY_NAME_LOOKUP.search(line), line
+    assert not DISPLAY_NAME_LOOKUP.search("PAPER_TABLE = pd.DataFrame({'model': ['single 224', 'SSBN']})")   # labels as data: no lookup
+    for line in ["scores(store, kind=SSBN)", "label = run_name(SSBN, 'mean', '32/64')", "print('SSBN at all sizes')"]:
+        assert not DISPLAY_NAME_LOOKUP.search(line), line

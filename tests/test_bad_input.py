@@ -11,9 +11,9 @@ import torch
 from PIL import Image
 from conftest import write_grid
 from ssbn_course.data import ImageReadError, load_table, prepare, read_image
-from ssbn_course.external import bootstrap_aucs
+from ssbn_course.stats import bootstrap_aucs
 from ssbn_course.layouts import _write_dicom, write_phantom_dataset
-from ssbn_course.experiments import paired_bootstrap
+from ssbn_course.stats import paired_bootstrap
 from ssbn_course.models import build_encoder, build_model
 from ssbn_course.ssbn import convert_to_ssbn
 from ssbn_course.train import CheckpointError, load_checkpoint, save_checkpoint
@@ -298,7 +298,8 @@ def test_a_killed_prepare_resumes_to_the_same_cache(tmp_path):
 # --- a model is trained once per course run ------------------------------------------------------------------------
 def test_a_finished_run_is_reused_not_retrained_and_another_config_is_trained(cache64, tmp_path):
     "fit_once takes a sibling chapter's run of exactly the same config and data (loadable, same predictions, card says where from); any other config trains."
-    from ssbn_course.experiments import fit_once, learnable_findings
+    from ssbn_course.data import learnable_findings
+    from ssbn_course.store import fit_once
     from ssbn_course.train import TrainConfig, fit, load_trained, read_run
     cfg = TrainConfig(sizes=(32,), epochs=1, batch_size=8, max_steps=2, seed=3, findings=learnable_findings(cache64))   # as the chapters call it
     first = fit(cache64, tmp_path / '03_ssbn' / 'model', cfg, progress=False).dir
@@ -314,7 +315,8 @@ def test_a_finished_run_is_reused_not_retrained_and_another_config_is_trained(ca
 def test_models_trained_side_by_side_match_one_trained_alone_and_a_failing_one_stops_no_other(cache64, tmp_path):
     "fit_many on 2 processes: every good job finishes even when one fails (its error raised after them), and a worker's model equals the same config trained in this process on as many threads."
     import torch
-    from ssbn_course.experiments import fit_many, learnable_findings
+    from ssbn_course.data import learnable_findings
+    from ssbn_course.store import fit_many
     from ssbn_course.train import TrainConfig, fit, read_run
     cfg = TrainConfig(sizes=(32,), epochs=1, batch_size=8, max_steps=3, seed=0, findings=learnable_findings(cache64))
     jobs = [(tmp_path / 'a', cfg), (tmp_path / 'too-large', TrainConfig(**{**cfg.__dict__, 'sizes': (128,)})), (tmp_path / 'b', TrainConfig(**{**cfg.__dict__, 'seed': 1}))]

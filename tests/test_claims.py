@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 from hypothesis import given, settings, strategies as st
 from ssbn_course.experiments import compare, difference_sentence, headline_comparisons
-from ssbn_course.train import prediction_table, read_store, write_run
+from ssbn_course.store import ENSEMBLE, SINGLE, SSBN, read_store, scores
+from ssbn_course.train import prediction_table, write_run
 
 FINDINGS = ['Nodule', 'Effusion', 'Cardiomegaly']
 
@@ -18,13 +19,13 @@ def write_result_set(root, ssbn_signal: float, n_patients: int = 300, seeds=(0, 
     cases = pd.DataFrame(dict(image_id=[f'{p:05d}_000.png' for p in range(n_patients)], patient=[str(p) for p in range(n_patients)]))
     y = (rng.random((n_patients, len(FINDINGS))) < .25).astype(float)
     y[rng.random(y.shape) < .05] = np.nan                                        # a few unknown labels, as CheXpert has
-    runs = [('single', [32], .8 * single_scale), ('single', [64], .9 * single_scale), ('single', [128], single_scale), ('ensemble', [32, 64, 128], 1.05), ('SSBN', [32, 64, 128], ssbn_signal)]
+    runs = [(SINGLE, [32], .8 * single_scale), (SINGLE, [64], .9 * single_scale), (SINGLE, [128], single_scale), (ENSEMBLE, [32, 64, 128], 1.05), (SSBN, [32, 64, 128], ssbn_signal)]
     for seed in seeds:
-        for model, sizes, signal in runs:
+        for kind, sizes, signal in runs:
             z = np.nan_to_num(y) * signal + rng.normal(0, 1, y.shape)
-            outputs = {'fused': z, **({s: z + rng.normal(0, .3, y.shape) for s in sizes} if model == 'SSBN' else {})}
-            card = dict(model=model, variant='mean', arch='densenet-tiny', sizes=sizes, seed=seed, findings=FINDINGS, params=1000)
-            write_run(root / f'seed{seed}' / f"{model}-{'-'.join(map(str, sizes))}", card, prediction_table(cases, y, outputs, FINDINGS, 'test'))
+            outputs = {'fused': z, **({s: z + rng.normal(0, .3, y.shape) for s in sizes} if kind == SSBN else {})}
+            card = dict(kind=kind, variant='mean', arch='densenet-tiny', sizes=sizes, seed=seed, findings=FINDINGS, params=1000)
+            write_run(root / f'seed{seed}' / f"{kind}-{'-'.join(map(str, sizes))}", card, prediction_table(cases, y, outputs, FINDINGS, 'test'))
     return read_store(root, 'test')
 
 
@@ -64,14 +65,14 @@ def test_a_clearly_worse_ssbn_is_said_to_be_worse(tmp_path):
 
 def test_a_model_against_itself_shows_no_difference(tmp_path):
     store = write_result_set(tmp_path, ssbn_signal=1.)
-    r = compare(store, 'SSBN', 'SSBN', n_boot=100)
+    r = compare(scores(store, kind=SSBN), scores(store, kind=SSBN), n_boot=100)
     assert (r['diff'], r['ci_low'], r['ci_high']) == (0., 0., 0.)
     assert claimed(difference_sentence(r)) == 'none'
 
 
 def test_a_result_set_without_ssbn_is_named(tmp_path):
     store = write_result_set(tmp_path, ssbn_signal=1.)
-    try: headline_comparisons(store[store.model != 'SSBN'], n_boot=10)
+    try: headline_comparisons(store[store.kind != SSBN], n_boot=10)
     except ValueError as e: assert 'SSBN' in str(e)
     else: raise AssertionError('no error for a store without SSBN')
 

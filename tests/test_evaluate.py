@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from ssbn_course.evaluate import Predictions, find_experiments, grad_cam, roc_points
+from ssbn_course.evaluate import find_experiments, grad_cam, roc_points
 from ssbn_course.experiments import auc_results
+from ssbn_course.store import SINGLE, scores
 from ssbn_course.train import prediction_table
 from ssbn_course.external import harmonise_labels, harmonise_scores
 from ssbn_course.models import build_model
@@ -22,13 +23,13 @@ def test_finding_without_positives_is_nan_with_its_name():
     y = np.array([[0, 1], [0, 0], [0, 1], [0, 0.]])
     cases = pd.DataFrame(dict(image_id=np.arange(4).astype(str), patient=np.arange(4).astype(str)))
     store = prediction_table(cases, y, {'fused': np.random.default_rng(0).normal(size=(4, 2))}, ['Hernia', 'Edema'], 'test')
-    store = store.assign(run='m', name='m', model='single', variant='mean', arch='a', sizes='32', max_size=32, seed=0, params=1)
+    store = store.assign(run='m', name='m', kind=SINGLE, variant='mean', arch='a', sizes='32', max_size=32, seed=0, params=1)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter('always'); t = auc_results(store)
     assert np.isnan(t.set_index('finding').loc['Hernia', 'auc']) and not np.isnan(t.set_index('finding').loc['Edema', 'auc'])
     assert any('Hernia' in str(x.message) for x in w)
-    P = Predictions.from_store(store)                                     # the same store as matrices
-    assert P.findings == ['Hernia', 'Edema'] and P.y.shape == (4, 2) and P.names(output='fused') == ['m']
+    s = scores(store, kind=SINGLE)                                        # the same store as arrays
+    assert s.findings == ['Edema', 'Hernia'] and s.y.shape == (4, 2) and s.p.shape == (1, 4, 2) and s.label == 'm'
 
 
 def test_best_size_needs_two_sizes_and_reports_undefined_findings():

@@ -69,7 +69,7 @@ def test_student_edition_command(tmp_path):
     assert r.returncode == 2 and 'overwrite the instructor notebooks' in r.stderr
 
 
-@pytest.mark.parametrize('name', ['00_core', '07_metrics'])
+@pytest.mark.parametrize('name', ['00_core', '04a_stats'])
 def test_student_edition_runs_up_to_its_first_exercise(name, tmp_path):
     from ssbn_course.course.exercises import write_student_edition
     write_student_edition(tmp_path / 'student')

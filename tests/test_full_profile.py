@@ -73,14 +73,19 @@ def test_11_inference_full(full):
 
 
 def test_an_interrupted_full_size_run_resumes_exactly(full):
-    from ssbn_course.train import TrainConfig, fit, load_checkpoint
+    from ssbn_course.train import Callback, TrainConfig, fit, load_checkpoint
+    class KillAt(Callback):
+        "Stop before global step `n`, as a kill would."
+        def __init__(self, n): self.n = n
+        def before_step(self, loop):
+            if loop.state['epoch'] * loop.steps_per_epoch + loop.state['step'] == self.n: raise KeyboardInterrupt('simulated kill')
     cache = next((full['root'] / 'course/06_experiments').glob('cache-chexpert-*'))
     cfg = TrainConfig(arch='densenet121', sizes=(224,), epochs=2, batch_size=8, accumulate=2, memory_efficient=True, weights_path=str(full['weights']),
                       findings=['Edema', 'Consolidation'], lr=1e-4)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         whole = fit(cache, full['root'] / 'whole', cfg, progress=False)
-        with pytest.raises(KeyboardInterrupt): fit(cache, full['root'] / 'killed', cfg, progress=False, _stop_at_step=1)
+        with pytest.raises(KeyboardInterrupt): fit(cache, full['root'] / 'killed', cfg, progress=False, callbacks=[KillAt(1)])
         resumed = fit(cache, full['root'] / 'killed', cfg, progress=False)
     a, b = (load_checkpoint(r.dir / 'last.pt')['model'] for r in (whole, resumed))
     assert all(torch.equal(a[k], b[k]) for k in a)

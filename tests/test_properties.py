@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image
 from ssbn_course.data import ImageReadError, load_table, prepare, read_image
 from ssbn_course.layouts import NIH_FINDINGS, _write_dicom
-from ssbn_course.train import TrainConfig, per_finding_auc
+from ssbn_course.stats import per_finding_auc
+from ssbn_course.train import TrainConfig
 
 CASES = Counter()                                   # generated cases per test, printed by conftest's terminal summary
 SETTINGS = dict(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -151,7 +152,7 @@ def test_training_labels_and_batch_sizes(values, n_findings, batch_size, accumul
 @settings(**SETTINGS)
 @given(n_boot=st.one_of(st.integers(-5, 3), st.floats(-2, 3), st.booleans(), st.none()), n_cases=st.integers(0, 6))
 def test_bootstrap_resample_counts(n_boot, n_cases):
-    from ssbn_course.experiments import resample_weights
+    from ssbn_course.stats import resample_weights
     CASES['bootstrap resamples'] += 1
     patients = np.arange(n_cases) // 2                                      # two cases a patient: drawn together
     try: w = resample_weights(patients, n_boot)

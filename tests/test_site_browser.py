@@ -79,11 +79,11 @@ def test_site_pages_render_figures_and_search(site, browser):
         page.keyboard.type('DeLong'); page.keyboard.press('Enter')
         page.wait_for_selector('#search-results a', timeout=20_000)
         hrefs = page.locator('#search-results a').evaluate_all('links => links.map(a => a.getAttribute("href"))')
-        assert any(h.startswith('07_metrics.html') for h in hrefs), hrefs
+        assert any(h.startswith('04a_stats.html') for h in hrefs), hrefs
         page.screenshot(path=str(ARTIFACTS / 'site-search.png'))
-        page.locator('#search-results a[href^="07_metrics.html"]').first.click()
+        page.locator('#search-results a[href^="04a_stats.html"]').first.click()
         page.wait_for_load_state('load')
-        assert '07_metrics.html' in page.url
+        assert '04a_stats.html' in page.url
     page.close()
     assert not errors, 'the browser reported errors:\n' + '\n'.join(errors)
 

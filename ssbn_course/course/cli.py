@@ -9,7 +9,8 @@ from pathlib import Path
 from .runner import course_dir, run_course
 
 # %% auto #0
-__all__ = ['PROFILE_NAMES', 'main']
+__all__ = ['PROFILE_NAMES', 'COMMANDS', 'cmd_run', 'cmd_prepare', 'cmd_student_edition', 'cmd_docs', 'cmd_readme', 'cmd_batch',
+           'cmd_train', 'main']
 
 # %% ../../nbs/94_cli.ipynb #c101acad
 PROFILE_NAMES = ('quick', 'study', 'full')   # core.PROFILES' names, spelled here so that `ssbn-course --help` starts without importing torch
@@ -61,68 +62,88 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument('--measured', default=None, metavar='RUN', help="first copy RUN/measured.json (written by `ssbn-course run`) to docs/measured/<profile>.json (a study run: docs/measured/study/, with its headline tables and figure), or test-artifacts/ci.json (written by .ci/run) to docs/measured/ci.json, so the README shows what they measured")
     return p
 
+def cmd_run(a) -> int:
+    "`ssbn-course run`: every chapter, executed into a dated folder; 1 when one failed."
+    table = run_course(a.profile, a.out, a.data_dir, a.nbs, a.only)
+    return 0 if (table.status == 'ok').all() else 1
+
+def cmd_prepare(a) -> int:
+    "`ssbn-course prepare`: a downloaded dataset (or phantoms written first) cached at `--max-size`."
+    from ssbn_course.data import prepare
+    src, dataset = a.src, a.dataset
+    if a.max_size < 32: raise ValueError(f'--max-size must be at least 32 pixels; got {a.max_size}.')
+    if dataset == 'phantoms':
+        from ssbn_course.layouts import write_phantom_dataset
+        src = src or str(Path(a.out) / 'source')
+        write_phantom_dataset(src, a.layout, n_patients=a.n_patients, image_size=a.max_size, workers=a.workers)
+        dataset = a.layout
+    elif not src: raise SystemExit(f'error: prepare {dataset} needs --src, the folder of the downloaded dataset (see data_prep/README.md).')
+    kw = dict(policy=a.policy, blank=a.blank) if dataset == 'chexpert' else {}
+    t = prepare(dataset, src, a.out, a.max_size, a.workers, **kw)
+    print(f'{len(t)} images cached at {a.max_size} px in {a.out}; splits {t.split.value_counts().to_dict()}')
+    return 0
+
+def cmd_student_edition(a) -> int:
+    "`ssbn-course student-edition`: the notebooks with every exercise's solution taken out."
+    from ssbn_course.course.exercises import exercise_list, write_student_edition
+    paths = write_student_edition(a.out, a.nbs)
+    print(f'{len(paths)} notebooks written to {a.out}: {len(exercise_list(a.nbs))} exercises with their solutions replaced by `# your code here`.')
+    return 0
+
+def cmd_docs(a) -> int:
+    "`ssbn-course docs`: the website, from a course run (executed here unless `--from-run` or `--no-execute`); 1 when a chapter failed."
+    from ssbn_course.course.docs import build_site, execute_pages
+    run, failed = a.from_run, []
+    if run is None and not a.no_execute:
+        run = str(Path(a.out).resolve().with_name(Path(a.out).name + '_run'))
+        t = execute_pages(run, a.profile, a.nbs, a.only)
+        failed = list(t.notebook[t.status != 'ok'])
+    index = build_site(a.out, run, a.nbs, a.only, student=a.student)
+    print(f'Site written: {index}\nOpen it in a browser, or serve it: python -m http.server -d {a.out}')
+    if failed: print(f"error: {', '.join(failed)} failed; their pages show the outputs up to the failing cell.", file=sys.stderr)
+    return 1 if failed else 0
+
+def cmd_readme(a) -> int:
+    "`ssbn-course readme`: README.md from nbs/index.ipynb (`--check`: only compare; `--measured`: first file a run's measurements)."
+    from ssbn_course.course.docs import readme_text, record_measured, write_readme
+    path = course_dir() / 'README.md'
+    if a.check:
+        ok = path.exists() and path.read_text() == readme_text()
+        print('README.md is up to date with nbs/index.ipynb.' if ok else 'README.md differs from nbs/index.ipynb: run `ssbn-course readme`.')
+        return 0 if ok else 1
+    if a.measured:                                   # a run folder, or .ci/run's test-artifacts/ci.json
+        print(f"{record_measured(a.measured, course_dir() / 'docs' / 'measured')} copied from {a.measured}.")
+    print(f'{write_readme()} written from nbs/index.ipynb.')
+    return 0
+
+def cmd_batch(a) -> int:
+    "`ssbn-course batch`: a grid of notebook runs; 1 when one failed."
+    from ssbn_course.course.batch import run_batch
+    t = run_batch(a.grid, a.out, a.workers, a.scheduler, a.retry_failed, a.dry_run)
+    return 0 if a.dry_run or not len(t) or (t.status == 'ok').all() else 1
+
+def cmd_train(a) -> int:
+    "`ssbn-course train`: one model on a prepared cache (under torchrun: one process per GPU, gloo on CPU)."
+    from ssbn_course.train import TrainConfig, fit
+    given = dict(arch=a.arch, sizes=tuple(sorted(a.sizes)) if a.sizes else None, fusion=a.fusion, share_stats=a.share_stats, findings=a.findings or None,
+                 epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, seed=a.seed, pretrained=a.pretrained,
+                 memory_efficient=a.memory_efficient, checkpoint_every=a.checkpoint_every, accumulate=a.accumulate)
+    run = fit(a.cache, a.out, TrainConfig(**{k: v for k, v in given.items() if v is not None}), resume=not a.no_resume, device=a.device)
+    import torch.distributed as dist
+    if dist.is_initialized(): dist.destroy_process_group()
+    if int(os.environ.get('RANK', 0)) == 0:
+        print(run.history.to_string(index=False))
+        print(f'best model: {run.dir / "best.pt"}; test predictions: {run.dir / "predictions.csv.gz"}')
+    return 0
+
+COMMANDS = {'run': cmd_run, 'prepare': cmd_prepare, 'student-edition': cmd_student_edition, 'docs': cmd_docs,
+            'readme': cmd_readme, 'batch': cmd_batch, 'train': cmd_train}     # each subcommand of `_parser`, and the function that does it
+
 def main(argv=None):
-    "Entry point of the `ssbn-course` command."
+    "Entry point of the `ssbn-course` command: the subcommand's function; bad input, missing files, a broken checkpoint or a diverging run give one line and exit 2."
     a = _parser().parse_args(argv)
-    try:
-        if a.cmd == 'run':
-            table = run_course(a.profile, a.out, a.data_dir, a.nbs, a.only)
-            return 0 if (table.status == 'ok').all() else 1
-        if a.cmd == 'prepare':
-            from ssbn_course.data import prepare
-            src, dataset = a.src, a.dataset
-            if a.max_size < 32: raise ValueError(f'--max-size must be at least 32 pixels; got {a.max_size}.')
-            if dataset == 'phantoms':
-                from ssbn_course.layouts import write_phantom_dataset
-                src = src or str(Path(a.out) / 'source')
-                write_phantom_dataset(src, a.layout, n_patients=a.n_patients, image_size=a.max_size, workers=a.workers)
-                dataset = a.layout
-            elif not src: raise SystemExit(f'error: prepare {dataset} needs --src, the folder of the downloaded dataset (see data_prep/README.md).')
-            kw = dict(policy=a.policy, blank=a.blank) if dataset == 'chexpert' else {}
-            t = prepare(dataset, src, a.out, a.max_size, a.workers, **kw)
-            print(f'{len(t)} images cached at {a.max_size} px in {a.out}; splits {t.split.value_counts().to_dict()}')
-            return 0
-        if a.cmd == 'student-edition':
-            from ssbn_course.course.exercises import exercise_list, write_student_edition
-            paths = write_student_edition(a.out, a.nbs)
-            print(f'{len(paths)} notebooks written to {a.out}: {len(exercise_list(a.nbs))} exercises with their solutions replaced by `# your code here`.')
-            return 0
-        if a.cmd == 'docs':
-            from ssbn_course.course.docs import build_site, execute_pages
-            run, failed = a.from_run, []
-            if run is None and not a.no_execute:
-                run = str(Path(a.out).resolve().with_name(Path(a.out).name + '_run'))
-                t = execute_pages(run, a.profile, a.nbs, a.only)
-                failed = list(t.notebook[t.status != 'ok'])
-            index = build_site(a.out, run, a.nbs, a.only, student=a.student)
-            print(f'Site written: {index}\nOpen it in a browser, or serve it: python -m http.server -d {a.out}')
-            if failed: print(f"error: {', '.join(failed)} failed; their pages show the outputs up to the failing cell.", file=sys.stderr)
-            return 1 if failed else 0
-        if a.cmd == 'readme':
-            from ssbn_course.course.docs import readme_text, write_readme
-            path = course_dir() / 'README.md'
-            if a.check:
-                ok = path.exists() and path.read_text() == readme_text()
-                print('README.md is up to date with nbs/index.ipynb.' if ok else 'README.md differs from nbs/index.ipynb: run `ssbn-course readme`.')
-                return 0 if ok else 1
-            if a.measured:                                   # a run folder, or .ci/run's test-artifacts/ci.json
-                from ssbn_course.course.docs import record_measured
-                print(f"{record_measured(a.measured, course_dir() / 'docs' / 'measured')} copied from {a.measured}.")
-            print(f'{write_readme()} written from nbs/index.ipynb.'); return 0
-        if a.cmd == 'batch':
-            from ssbn_course.course.batch import run_batch
-            t = run_batch(a.grid, a.out, a.workers, a.scheduler, a.retry_failed, a.dry_run)
-            return 0 if a.dry_run or not len(t) or (t.status == 'ok').all() else 1
-        if a.cmd == 'train':
-            from ssbn_course.train import TrainConfig, fit
-            given = dict(arch=a.arch, sizes=tuple(sorted(a.sizes)) if a.sizes else None, fusion=a.fusion, share_stats=a.share_stats, findings=a.findings or None,
-                         epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, seed=a.seed, pretrained=a.pretrained,
-                         memory_efficient=a.memory_efficient, checkpoint_every=a.checkpoint_every, accumulate=a.accumulate)
-            run = fit(a.cache, a.out, TrainConfig(**{k: v for k, v in given.items() if v is not None}), resume=not a.no_resume, device=a.device)   # under torchrun: one process per GPU (CPU: gloo)
-            import torch.distributed as dist
-            if dist.is_initialized(): dist.destroy_process_group()
-            if int(os.environ.get('RANK', 0)) == 0: print(run.history.to_string(index=False)); print(f'best model: {run.dir / "best.pt"}; test predictions: {run.dir / "predictions.csv.gz"}')
-            return 0
-    except (ValueError, OSError, RuntimeError, ArithmeticError) as e:      # bad input, files, checkpoints, a diverging run: one line, exit 2
+    try: return COMMANDS[a.cmd](a)
+    except (ValueError, OSError, RuntimeError, ArithmeticError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
+

@@ -8,7 +8,10 @@ A variant is NAME:KEY=VALUE,...; keys are `train_config`'s (sizes as 32/64/128, 
 other setting is the quick profile's. Each variant trains in its own folder under --out; a rerun resumes or reuses
 what is finished there. docs/quick_profile.md records what this printed, and on which machine.
 """
-import argparse, ast, time
+
+import argparse
+import ast
+import time
 from pathlib import Path
 import pandas as pd
 from ssbn_course.core import profile_config
@@ -31,18 +34,30 @@ def variant(text: str) -> tuple:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--cache', required=True, help='a cache written by ssbn_course (chapter 2 / ensure_cache)')
-    ap.add_argument('--out', required=True, help='a folder for the variants\' runs')
+    ap.add_argument('--out', required=True, help="a folder for the variants' runs")
     ap.add_argument('variants', nargs='+', type=variant, help='NAME:KEY=VALUE,... (see the module docstring)')
     a = ap.parse_args(argv)
     cfg, findings = profile_config('quick'), learnable_findings(a.cache)
     jobs = [(Path(a.out) / name, train_config(cfg, findings=findings, **over)) for name, over in a.variants]
-    t = time.perf_counter(); fit_many(a.cache, jobs); print(f'trained {len(jobs)} variants in {time.perf_counter() - t:.0f} s')
+    t = time.perf_counter()
+    fit_many(a.cache, jobs)
+    print(f'trained {len(jobs)} variants in {time.perf_counter() - t:.0f} s')
     rows = []
     for (name, _), (folder, c) in zip(a.variants, jobs):
-        aucs = auc_results(read_store(folder, 'test'))                  # the course's per-finding test AUC table
+        aucs = auc_results(read_store(folder, 'test'))  # the course's per-finding test AUC table
         fused = aucs[aucs.output == 'fused'].set_index('finding').auc
-        rows.append(dict(variant=name, sizes='/'.join(map(str, c.sizes)), lr=c.lr, epochs=c.epochs, batch=c.batch_size, seed=c.seed,
-                         val_last=pd.read_csv(folder / 'metrics.csv').val_mean_auc.iloc[-1], **fused))
+        rows.append(
+            dict(
+                variant=name,
+                sizes='/'.join(map(str, c.sizes)),
+                lr=c.lr,
+                epochs=c.epochs,
+                batch=c.batch_size,
+                seed=c.seed,
+                val_last=pd.read_csv(folder / 'metrics.csv').val_mean_auc.iloc[-1],
+                **fused,
+            )
+        )
     print(pd.DataFrame(rows).set_index('variant').round(3).to_string())
 
 

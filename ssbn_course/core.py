@@ -4,7 +4,10 @@
 
 # %% ../nbs/00_core.ipynb #33c41d45
 from __future__ import annotations
-import json, os, random, datetime
+import json
+import os
+import random
+import datetime
 from pathlib import Path
 import numpy as np
 import torch
@@ -15,38 +18,108 @@ __all__ = ['PHANTOM_PREVALENCE', 'PROFILES', 'profile_config', 'seed_everything'
            'resize', 'sizes_of', 'held_out_patients', 'record', 'study_record_path', 'study_result', 'die_with_parent']
 
 # %% ../nbs/00_core.ipynb #b8a47de1
-PHANTOM_PREVALENCE = dict(Nodule=.25, Mass=.2, Pneumothorax=.2, Cardiomegaly=.2, Effusion=.15, Edema=.12, Consolidation=.25)
+PHANTOM_PREVALENCE = dict(
+    Nodule=0.25, Mass=0.2, Pneumothorax=0.2, Cardiomegaly=0.2, Effusion=0.15, Edema=0.12, Consolidation=0.25
+)
 
 PROFILES = {
-    'quick': dict(dataset='phantoms', sizes=(32, 64, 128), arch='densenet-tiny', n_patients=800, studies_per_patient=2, n_test_patients=800,
-                  prevalence=PHANTOM_PREVALENCE, image_size=256, epochs=6, batch_size=32, lr=4e-3, seeds=(0,), pretrained=False, workers=0, ablations=False,
-                  sweep_sizes=(32, 64, 128), sweep_archs=('densenet-tiny',), weights_path=None, accumulate=1, memory_efficient=False, max_steps=0, select='last'),
-    'study': dict(dataset='phantoms', sizes=(32, 64, 128), arch='densenet-tiny', n_patients=1200, studies_per_patient=2, n_test_patients=1600,
-                  prevalence=PHANTOM_PREVALENCE, image_size=256, epochs=12, batch_size=32, lr=4e-3, seeds=(0, 1, 2), pretrained=False, workers=0, ablations=False,
-                  sweep_sizes=(32, 64, 128), sweep_archs=('densenet-tiny',), weights_path=None, accumulate=1, memory_efficient=False, max_steps=0, select='last'),
-    'full':  dict(dataset='chexpert', sizes=(224, 448, 896), arch='densenet121', n_patients=None, studies_per_patient=None, n_test_patients=None, prevalence=None,
-                  image_size=1024, epochs=5, batch_size=16, lr=1e-4, seeds=(0, 1, 2), pretrained=True, workers=8, ablations=True,
-                  sweep_sizes=(32, 64, 128, 224, 256, 320, 448, 512, 600), sweep_archs=('resnet34', 'densenet121'),
-                  weights_path=None, accumulate=1, memory_efficient=True, max_steps=0, select='last'),
+    'quick': dict(
+        dataset='phantoms',
+        sizes=(32, 64, 128),
+        arch='densenet-tiny',
+        n_patients=800,
+        studies_per_patient=2,
+        n_test_patients=800,
+        prevalence=PHANTOM_PREVALENCE,
+        image_size=256,
+        epochs=6,
+        batch_size=32,
+        lr=4e-3,
+        seeds=(0,),
+        pretrained=False,
+        workers=0,
+        ablations=False,
+        sweep_sizes=(32, 64, 128),
+        sweep_archs=('densenet-tiny',),
+        weights_path=None,
+        accumulate=1,
+        memory_efficient=False,
+        max_steps=0,
+        select='last',
+    ),
+    'study': dict(
+        dataset='phantoms',
+        sizes=(32, 64, 128),
+        arch='densenet-tiny',
+        n_patients=1200,
+        studies_per_patient=2,
+        n_test_patients=1600,
+        prevalence=PHANTOM_PREVALENCE,
+        image_size=256,
+        epochs=12,
+        batch_size=32,
+        lr=4e-3,
+        seeds=(0, 1, 2),
+        pretrained=False,
+        workers=0,
+        ablations=False,
+        sweep_sizes=(32, 64, 128),
+        sweep_archs=('densenet-tiny',),
+        weights_path=None,
+        accumulate=1,
+        memory_efficient=False,
+        max_steps=0,
+        select='last',
+    ),
+    'full': dict(
+        dataset='chexpert',
+        sizes=(224, 448, 896),
+        arch='densenet121',
+        n_patients=None,
+        studies_per_patient=None,
+        n_test_patients=None,
+        prevalence=None,
+        image_size=1024,
+        epochs=5,
+        batch_size=16,
+        lr=1e-4,
+        seeds=(0, 1, 2),
+        pretrained=True,
+        workers=8,
+        ablations=True,
+        sweep_sizes=(32, 64, 128, 224, 256, 320, 448, 512, 600),
+        sweep_archs=('resnet34', 'densenet121'),
+        weights_path=None,
+        accumulate=1,
+        memory_efficient=True,
+        max_steps=0,
+        select='last',
+    ),
 }
+
 
 def profile_config(profile: str = 'quick', **overrides) -> dict:
     "The parameter set of `profile`, with every override that is not `None` applied."
     if profile not in PROFILES:
-        raise ValueError(f"Unknown profile {profile!r}: choose one of {sorted(PROFILES)}.")
+        raise ValueError(f'Unknown profile {profile!r}: choose one of {sorted(PROFILES)}.')
     cfg = dict(PROFILES[profile], profile=profile)
     unknown = set(overrides) - set(cfg)
-    if unknown: raise ValueError(f"Unknown setting(s) {sorted(unknown)}: a profile has {sorted(cfg)}.")
+    if unknown:
+        raise ValueError(f'Unknown setting(s) {sorted(unknown)}: a profile has {sorted(cfg)}.')
     cfg.update({k: v for k, v in overrides.items() if v is not None})
-    for k in ('sizes', 'sweep_sizes'): cfg[k] = tuple(sorted(int(s) for s in cfg[k]))
+    for k in ('sizes', 'sweep_sizes'):
+        cfg[k] = tuple(sorted(int(s) for s in cfg[k]))
     cfg['sweep_archs'] = tuple(cfg['sweep_archs'])
     return cfg
 
 # %% ../nbs/00_core.ipynb #1a479ed4
 def seed_everything(seed: int) -> torch.Generator:
     "Seed Python, NumPy and torch; return a torch generator seeded the same way."
-    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
+
 
 def default_device() -> torch.device:
     "CUDA when a GPU is present, else the CPU."
@@ -60,72 +133,107 @@ def dated_run_dir(root='runs', name: str | None = None) -> Path:
     d.mkdir(parents=True, exist_ok=False)
     return d
 
+
 def out_path(out_dir, *parts) -> Path:
     "`out_dir/parts...`, creating the parent folder."
-    p = Path(out_dir, *parts); p.parent.mkdir(parents=True, exist_ok=True)
+    p = Path(out_dir, *parts)
+    p.parent.mkdir(parents=True, exist_ok=True)
     return p
 
 # %% ../nbs/00_core.ipynb #2cc9619f
 def resize(x: torch.Tensor, size: int) -> torch.Tensor:
     "Antialiased bilinear resize of an image batch so that its longer side is `size` (square images: size x size)."
     h, w = x.shape[-2:]
-    if max(h, w) == size: return x
-    return F.interpolate(x, size=(round(h * size / max(h, w)), round(w * size / max(h, w))), mode='bilinear', antialias=True, align_corners=False)
+    if max(h, w) == size:
+        return x
+    return F.interpolate(
+        x,
+        size=(round(h * size / max(h, w)), round(w * size / max(h, w))),
+        mode='bilinear',
+        antialias=True,
+        align_corners=False,
+    )
+
 
 def sizes_of(x: torch.Tensor, sizes) -> dict:
     "`{size: x resized to size}` for each of `sizes`, smallest first: the input of a multi-size network."
     return {s: resize(x, s) for s in sorted(int(s) for s in sizes)}
 
+
 def held_out_patients(patients, fraction: float, seed) -> set:
     "A seeded `fraction` of the distinct `patients` (at least one when there are two or more and `fraction` > 0)."
     patients = sorted(set(patients))
     k = min(int(round(fraction * len(patients))), len(patients))
-    if fraction > 0 and len(patients) > 1: k = max(k, 1)
+    if fraction > 0 and len(patients) > 1:
+        k = max(k, 1)
     return set(np.random.default_rng(seed).permutation(np.array(patients, dtype=object))[:k].tolist())
 
 # %% ../nbs/00_core.ipynb #70756a11
 def _jsonable(v):
-    if isinstance(v, (np.floating, np.integer)): return v.item()
-    if isinstance(v, torch.Tensor): return v.tolist()
-    if isinstance(v, (tuple, set)): return list(v)
-    if isinstance(v, Path): return str(v)
+    if isinstance(v, (np.floating, np.integer)):
+        return v.item()
+    if isinstance(v, torch.Tensor):
+        return v.tolist()
+    if isinstance(v, (tuple, set)):
+        return list(v)
+    if isinstance(v, Path):
+        return str(v)
     return v
+
 
 def record(metrics: dict, out_dir='.', name: str = 'results.json') -> Path:
     "Merge `metrics` into `out_dir/name` (JSON) and return its path."
     p = out_path(out_dir, name)
     old = json.loads(p.read_text()) if p.exists() else {}
     old.update({str(k): _jsonable(v) for k, v in metrics.items()})
-    tmp = p.with_suffix('.tmp'); tmp.write_text(json.dumps(old, indent=1, default=str)); os.replace(tmp, p)
+    tmp = p.with_suffix('.tmp')
+    tmp.write_text(json.dumps(old, indent=1, default=str))
+    os.replace(tmp, p)
     return p
 
 # %% ../nbs/00_core.ipynb #d205cff0
 def study_record_path() -> Path:
     "Where the repository keeps the recorded study run: `docs/measured/study/measured.json` beside the package."
     import ssbn_course
+
     return Path(ssbn_course.__file__).resolve().parent.parent / 'docs' / 'measured' / 'study' / 'measured.json'
+
 
 def study_result(chapter: str, key: str, path=None) -> dict | None:
     """The recorded study run's value of `key` in the results of `chapter` (a notebook stem such as '06_experiments'), as
     `dict(value=..., commit=..., machine=..., finished=...)`; `None` when no study run is recorded or it lacks the key."""
     p = Path(path) if path else study_record_path()
-    if not p.is_file(): return None
+    if not p.is_file():
+        return None
     m = json.loads(p.read_text())
     for c in m.get('chapters', []):
         if Path(c['notebook']).stem == chapter and key in c.get('results', {}):
             mc = m.get('machine', {})
-            where = f"{mc.get('cores', '?')}-core CPU" + (f", GPU {mc['gpu']}" if mc.get('gpu') else '')
-            return dict(value=c['results'][key], commit=mc.get('commit') or '?', machine=where, finished=m.get('finished'))
+            where = f'{mc.get("cores", "?")}-core CPU' + (f', GPU {mc["gpu"]}' if mc.get('gpu') else '')
+            return dict(
+                value=c['results'][key], commit=mc.get('commit') or '?', machine=where, finished=m.get('finished')
+            )
     return None
 
 # %% ../nbs/00_core.ipynb #c0a4d1e8
 def die_with_parent():
     "End this (worker) process as soon as the process that started it is gone, even after `kill -9`."
-    import ctypes, signal, threading, time
+    import ctypes
+    import signal
+    import threading
+    import time
+
     parent = os.getppid()
-    try: ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # Linux's PR_SET_PDEATHSIG: the kernel sends SIGKILL when the parent dies
-    except Exception: pass
-    def watch():                                                       # elsewhere: poll
-        while os.getppid() == parent: time.sleep(1)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(
+            1, signal.SIGKILL
+        )  # Linux's PR_SET_PDEATHSIG: the kernel sends SIGKILL when the parent dies
+    except Exception:
+        pass
+
+    def watch():  # elsewhere: poll
+        while os.getppid() == parent:
+            time.sleep(1)
         os._exit(1)
+
     threading.Thread(target=watch, daemon=True).start()

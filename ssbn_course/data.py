@@ -4,7 +4,12 @@
 
 # %% ../nbs/02_data.ipynb #3393ff85
 from __future__ import annotations
-import json, os, re, shutil, multiprocessing as mp, warnings
+import json
+import os
+import re
+import shutil
+import multiprocessing as mp
+import warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -28,44 +33,75 @@ __all__ = ['HARMONISED', 'VINDR_GLOBAL', 'LABEL_MAPS', 'TABLE_COLUMNS', 'NIH_ENT
 class ImageReadError(ValueError):
     "An image file that is missing, corrupt or in a format the course does not read."
 
+
 def _to_uint8(a: np.ndarray) -> np.ndarray:
-    a = a.astype(np.float32); lo, hi = float(a.min()), float(a.max())
-    return np.zeros(a.shape, np.uint8) if hi <= lo else ((a - lo) * (255 / (hi - lo)) + .5).astype(np.uint8)
+    a = a.astype(np.float32)
+    lo, hi = float(a.min()), float(a.max())
+    return np.zeros(a.shape, np.uint8) if hi <= lo else ((a - lo) * (255 / (hi - lo)) + 0.5).astype(np.uint8)
+
 
 def read_dicom(path) -> np.ndarray:
     "A DICOM radiograph as uint8, with modality and VOI LUTs applied and MONOCHROME1 inverted."
     import pydicom
     from pydicom.pixels import apply_modality_lut, apply_voi_lut
+
     ds = pydicom.dcmread(path)
     a = apply_voi_lut(apply_modality_lut(ds.pixel_array, ds), ds)
-    if a.ndim != 2: raise ImageReadError(f'{path}: expected a single-frame grayscale DICOM, got pixel array of shape {a.shape}.')
+    if a.ndim != 2:
+        raise ImageReadError(f'{path}: expected a single-frame grayscale DICOM, got pixel array of shape {a.shape}.')
     a = _to_uint8(a)
     return 255 - a if ds.PhotometricInterpretation == 'MONOCHROME1' else a
+
 
 def read_image(path) -> np.ndarray:
     "Any supported radiograph file as a 2-D uint8 array (bright = dense)."
     path = Path(path)
-    if not path.is_file(): raise ImageReadError(f'{path}: file not found.')
+    if not path.is_file():
+        raise ImageReadError(f'{path}: file not found.')
     try:
-        if path.suffix.lower() in ('.dcm', '.dicom'): return read_dicom(path)
+        if path.suffix.lower() in ('.dcm', '.dicom'):
+            return read_dicom(path)
         with Image.open(path) as im:
             im.load()
-            if im.mode in ('I;16', 'I;16B', 'I;16L', 'I', 'F'): return _to_uint8(np.asarray(im))    # 16-bit, 32-bit and float: stretched to 0-255
+            if im.mode in ('I;16', 'I;16B', 'I;16L', 'I', 'F'):
+                return _to_uint8(np.asarray(im))  # 16-bit, 32-bit and float: stretched to 0-255
             return np.asarray(im.convert('L'))
-    except ImageReadError: raise
-    except Exception as e:        # whatever the decoder (PIL, pydicom and its plugins) raised: name the file and the reason
-        raise ImageReadError(f'{path}: cannot read this image ({type(e).__name__}: {e}). Is the file truncated, not an image, or compressed in a format without a decoder?') from e
+    except ImageReadError:
+        raise
+    except Exception as e:  # whatever the decoder (PIL, pydicom and its plugins) raised: name the file and the reason
+        raise ImageReadError(
+            f'{path}: cannot read this image ({type(e).__name__}: {e}). Is the file truncated, not an image, or compressed in a format without a decoder?'
+        ) from e
 
 # %% ../nbs/02_data.ipynb #22a7e403
-HARMONISED = {'Pleural Effusion': 'Effusion', 'Pleural effusion': 'Effusion', 'Nodule/Mass': 'Lung Lesion', 'Pleural thickening': 'Pleural_Thickening',
-              'Pulmonary fibrosis': 'Fibrosis', 'Rib fracture': 'Fracture', 'Clavicle fracture': 'Fracture'}   # a dataset's name -> the course's
+HARMONISED = {
+    'Pleural Effusion': 'Effusion',
+    'Pleural effusion': 'Effusion',
+    'Nodule/Mass': 'Lung Lesion',
+    'Pleural thickening': 'Pleural_Thickening',
+    'Pulmonary fibrosis': 'Fibrosis',
+    'Rib fracture': 'Fracture',
+    'Clavicle fracture': 'Fracture',
+}  # a dataset's name -> the course's
 _NOT_FINDINGS = ('No Finding',)
-VINDR_GLOBAL = ('Lung tumor', 'Pneumonia', 'Tuberculosis', 'Other diseases', 'COPD')   # VinDr's image-level labels (image_labels_*.csv only)
-LABEL_MAPS = {'nih': {f: f for f in NIH_FINDINGS},
-              'chexpert': {c: HARMONISED.get(c, c) for c in CHEXPERT_LABELS if c not in _NOT_FINDINGS}}
-LABEL_MAPS['vindr'] = {c: HARMONISED.get(c, c) for c in VINDR_LABELS              # VinDr's classes that NIH or CheXpert also label
-                       if HARMONISED.get(c, c) in {*LABEL_MAPS['nih'].values(), *LABEL_MAPS['chexpert'].values()}}
+VINDR_GLOBAL = (
+    'Lung tumor',
+    'Pneumonia',
+    'Tuberculosis',
+    'Other diseases',
+    'COPD',
+)  # VinDr's image-level labels (image_labels_*.csv only)
+LABEL_MAPS = {
+    'nih': {f: f for f in NIH_FINDINGS},
+    'chexpert': {c: HARMONISED.get(c, c) for c in CHEXPERT_LABELS if c not in _NOT_FINDINGS},
+}
+LABEL_MAPS['vindr'] = {
+    c: HARMONISED.get(c, c)
+    for c in VINDR_LABELS  # VinDr's classes that NIH or CheXpert also label
+    if HARMONISED.get(c, c) in {*LABEL_MAPS['nih'].values(), *LABEL_MAPS['chexpert'].values()}
+}
 TABLE_COLUMNS = ['image_id', 'path', 'patient', 'view', 'split']
+
 
 def shared_findings(a: str, b: str) -> list:
     "Harmonised findings that datasets `a` and `b` both label (e.g. CheXpert -> VinDr-CXR)."
@@ -73,138 +109,232 @@ def shared_findings(a: str, b: str) -> list:
 
 # %% ../nbs/02_data.ipynb #96a6de7b
 def _read_csv(path: Path, required: list, what: str) -> pd.DataFrame:
-    if not path.is_file(): raise FileNotFoundError(f'{path}: not found. Is this a {what} folder? See data_prep/README.md for the expected layout.')
-    try: df = pd.read_csv(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f'{path}: not found. Is this a {what} folder? See data_prep/README.md for the expected layout.'
+        )
+    try:
+        df = pd.read_csv(path)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as e:
         raise ValueError(f'{path} is not a readable CSV table of {what} ({type(e).__name__}: {str(e)[:120]}).') from e
     missing = [c for c in required if c not in df.columns]
-    if missing: raise ValueError(f'{path} lacks the column(s) {missing} of {what}; it has {list(df.columns)[:12]}.')
-    if df.empty: raise ValueError(f'{path} has no rows: an empty dataset.')
+    if missing:
+        raise ValueError(f'{path} lacks the column(s) {missing} of {what}; it has {list(df.columns)[:12]}.')
+    if df.empty:
+        raise ValueError(f'{path} has no rows: an empty dataset.')
     return df
+
 
 def plain_names(values, column: str, path) -> list:
     "`values` as strings, refusing any that is not a plain file name (absolute, or with a folder part such as '../'): a dataset's own CSVs name files, not paths."
-    values = ['' if pd.isna(v) else str(v) for v in values]           # an empty cell is not a file name either
+    values = ['' if pd.isna(v) else str(v) for v in values]  # an empty cell is not a file name either
     bad = [v for v in values if v in ('', '.', '..') or '/' in v or '\\' in v or Path(v).is_absolute()]
-    if bad: raise ValueError(f'{path}: {column} must hold plain file names; {len(bad)} row(s) do not, e.g. {bad[:3]}. A path outside the dataset folder is refused.')
+    if bad:
+        raise ValueError(
+            f'{path}: {column} must hold plain file names; {len(bad)} row(s) do not, e.g. {bad[:3]}. A path outside the dataset folder is refused.'
+        )
     return values
+
 
 def unique_rows(values, column: str, path):
     "Refuse a table that lists the same image twice (the two rows could carry different patients or labels)."
-    s = pd.Series(list(values)); dup = sorted(set(s[s.duplicated()].astype(str)))
-    if dup: raise ValueError(f'{path}: {len(dup)} {column} value(s) appear on more than one row, e.g. {dup[:3]}; each image must be listed once.')
+    s = pd.Series(list(values))
+    dup = sorted(set(s[s.duplicated()].astype(str)))
+    if dup:
+        raise ValueError(
+            f'{path}: {len(dup)} {column} value(s) appear on more than one row, e.g. {dup[:3]}; each image must be listed once.'
+        )
+
 
 def safe_join(root: Path, rel: str) -> Path:
     "`root/rel`, refusing relative paths that leave `root` (such as '../')."
     p = (Path(root) / rel).resolve()
-    if not p.is_relative_to(Path(root).resolve()): raise ValueError(f'{rel!r} points outside the dataset folder {root}; refusing to read it.')
+    if not p.is_relative_to(Path(root).resolve()):
+        raise ValueError(f'{rel!r} points outside the dataset folder {root}; refusing to read it.')
     return p
 
-def patient_split(df: pd.DataFrame, fraction: float, seed: int = 0, into: str = 'val', among: str = 'train') -> pd.DataFrame:
+
+def patient_split(
+    df: pd.DataFrame, fraction: float, seed: int = 0, into: str = 'val', among: str = 'train'
+) -> pd.DataFrame:
     "Move a seeded `fraction` of the patients of split `among` to split `into`."
     chosen = held_out_patients(df.loc[df.split == among, 'patient'], fraction, seed)
-    df = df.copy(); df.loc[(df.split == among) & df.patient.isin(chosen), 'split'] = into
+    df = df.copy()
+    df.loc[(df.split == among) & df.patient.isin(chosen), 'split'] = into
     return df
+
 
 def check_patient_splits(df: pd.DataFrame):
     "Raise if any patient appears in two splits."
     n = df.groupby('patient').split.nunique()
-    if (n > 1).any(): raise ValueError(f'{int((n > 1).sum())} patient(s) appear in more than one split, e.g. {list(n[n > 1].index[:3])}.')
+    if (n > 1).any():
+        raise ValueError(
+            f'{int((n > 1).sum())} patient(s) appear in more than one split, e.g. {list(n[n > 1].index[:3])}.'
+        )
 
 # %% ../nbs/02_data.ipynb #53e9f6d3
-NIH_ENTRY_FILES = ('Data_Entry_2017_v2020.csv', 'Data_Entry_2017.csv')   # the first one present is read
+NIH_ENTRY_FILES = ('Data_Entry_2017_v2020.csv', 'Data_Entry_2017.csv')  # the first one present is read
 
-def load_nih(root, val_fraction: float = .125, seed: int = 0) -> pd.DataFrame:
+
+def load_nih(root, val_fraction: float = 0.125, seed: int = 0) -> pd.DataFrame:
     "NIH ChestX-ray14 (images in the 12 `images_0xx/images` folders or one flat folder); official test list, patient-wise val split."
     root = Path(root)
     entry = next((root / n for n in NIH_ENTRY_FILES if (root / n).is_file()), root / 'Data_Entry_2017.csv')
     if len(present := [n for n in NIH_ENTRY_FILES if (root / n).is_file()]) > 1:
-        print(f'NIH ChestX-ray14: labels read from {entry.name} (the 2020 revision of the labels); {", ".join(present[1:])} is also in {root} and is not read.')
+        print(
+            f'NIH ChestX-ray14: labels read from {entry.name} (the 2020 revision of the labels); {", ".join(present[1:])} is also in {root} and is not read.'
+        )
     df = _read_csv(entry, ['Image Index', 'Finding Labels', 'Patient ID', 'View Position'], 'NIH ChestX-ray14')
-    df['Image Index'] = plain_names(df['Image Index'], 'Image Index', entry); unique_rows(df['Image Index'], 'Image Index', entry)
+    df['Image Index'] = plain_names(df['Image Index'], 'Image Index', entry)
+    unique_rows(df['Image Index'], 'Image Index', entry)
     files = {p.name: p for pat in ('images_*/images/*.png', 'images/*.png', '*.png') for p in root.glob(pat)}
     labels = df['Finding Labels'].astype('string').fillna('').str.split('|')
     unknown = sorted({l for ls in labels for l in ls} - set(NIH_FINDINGS) - {'No Finding'})
-    if unknown: raise ValueError(f'{entry.name} has label(s) {unknown} that NIH ChestX-ray14 does not define; expected {NIH_FINDINGS} or "No Finding".')
+    if unknown:
+        raise ValueError(
+            f'{entry.name} has label(s) {unknown} that NIH ChestX-ray14 does not define; expected {NIH_FINDINGS} or "No Finding".'
+        )
     test = set((root / 'test_list.txt').read_text().split()) if (root / 'test_list.txt').is_file() else set()
-    if not test: warnings.warn(f'{root}/test_list.txt not found: every image goes to train/val.')
-    out = pd.DataFrame({'image_id': df['Image Index'].str.replace('.png', '', regex=False),
-                        'path': [str(files.get(n, root / 'images' / n)) for n in df['Image Index']],
-                        'patient': df['Patient ID'].astype(str), 'view': df['View Position'],
-                        'split': np.where(df['Image Index'].isin(test), 'test', 'train')})
-    for f in NIH_FINDINGS: out[f] = labels.map(lambda ls: float(f in ls))
+    if not test:
+        warnings.warn(f'{root}/test_list.txt not found: every image goes to train/val.')
+    out = pd.DataFrame(
+        {
+            'image_id': df['Image Index'].str.replace('.png', '', regex=False),
+            'path': [str(files.get(n, root / 'images' / n)) for n in df['Image Index']],
+            'patient': df['Patient ID'].astype(str),
+            'view': df['View Position'],
+            'split': np.where(df['Image Index'].isin(test), 'test', 'train'),
+        }
+    )
+    for f in NIH_FINDINGS:
+        out[f] = labels.map(lambda ls, f=f: float(f in ls))
     return patient_split(out, val_fraction, seed)
 
 # %% ../nbs/02_data.ipynb #9cfa52df
 UNCERTAINTY_POLICIES = ('ignore', 'ones', 'zeros')
 BLANK_POLICIES = ('zeros', 'ignore', 'no-finding-zeros')
-CHEXPERT_PREFIX = re.compile(r'^CheXpert-v1\.0(-small)?/')   # `Path` names the download's folder; resolved against the folder holding train.csv, whatever it is called
+CHEXPERT_PREFIX = re.compile(
+    r'^CheXpert-v1\.0(-small)?/'
+)  # `Path` names the download's folder; resolved against the folder holding train.csv, whatever it is called
 
-def load_chexpert(root, policy: str = 'ignore', frontal_only: bool = True, val_fraction: float = .1, seed: int = 0, blank: str = 'zeros') -> pd.DataFrame:
+
+def load_chexpert(
+    root,
+    policy: str = 'ignore',
+    frontal_only: bool = True,
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    blank: str = 'zeros',
+) -> pd.DataFrame:
     "CheXpert v1.0 or v1.0-small: train.csv (train/val, split by patient) and valid.csv (test). Uncertain labels (-1) follow `policy`, blanks (not mentioned) follow `blank`."
-    if policy not in UNCERTAINTY_POLICIES: raise ValueError(f'Unknown uncertainty policy {policy!r}: choose one of {list(UNCERTAINTY_POLICIES)}.')
-    if blank not in BLANK_POLICIES: raise ValueError(f'Unknown blank policy {blank!r}: choose one of {list(BLANK_POLICIES)}.')
+    if policy not in UNCERTAINTY_POLICIES:
+        raise ValueError(f'Unknown uncertainty policy {policy!r}: choose one of {list(UNCERTAINTY_POLICIES)}.')
+    if blank not in BLANK_POLICIES:
+        raise ValueError(f'Unknown blank policy {blank!r}: choose one of {list(BLANK_POLICIES)}.')
     root = Path(root)
     sub = next((root / d for d in ('CheXpert-v1.0-small', 'CheXpert-v1.0') if (root / d / 'train.csv').is_file()), root)
     parts = []
     for csv, split in (('train.csv', 'train'), ('valid.csv', 'test')):
-        if split == 'test' and not (sub / csv).is_file(): continue
+        if split == 'test' and not (sub / csv).is_file():
+            continue
         df = _read_csv(sub / csv, ['Path', 'Frontal/Lateral', *LABEL_MAPS['chexpert']], 'CheXpert')
         unique_rows(df.Path, 'Path', sub / csv)
-        if frontal_only: df = df[df['Frontal/Lateral'] == 'Frontal']
+        if frontal_only:
+            df = df[df['Frontal/Lateral'] == 'Frontal']
         ids = df.Path.str.extract(r'(patient\d+)/(study\d+)/(\w+)\.')
-        if ids.isna().any().any(): raise ValueError(f'{sub / csv}: Path values must look like .../patientNNNNN/studyN/viewN_frontal.jpg, e.g. {df.Path.iloc[0]!r}.')
-        t = pd.DataFrame({'image_id': ids[0] + '_' + ids[1] + '_' + ids[2], 'path': [str(safe_join(sub, CHEXPERT_PREFIX.sub('', p))) for p in df.Path],
-                          'patient': ids[0].values, 'view': df.get('AP/PA', pd.Series('', index=df.index)).fillna('').values, 'split': split})
+        if ids.isna().any().any():
+            raise ValueError(
+                f'{sub / csv}: Path values must look like .../patientNNNNN/studyN/viewN_frontal.jpg, e.g. {df.Path.iloc[0]!r}.'
+            )
+        t = pd.DataFrame(
+            {
+                'image_id': ids[0] + '_' + ids[1] + '_' + ids[2],
+                'path': [str(safe_join(sub, CHEXPERT_PREFIX.sub('', p))) for p in df.Path],
+                'patient': ids[0].values,
+                'view': df.get('AP/PA', pd.Series('', index=df.index)).fillna('').values,
+                'split': split,
+            }
+        )
         for c, f in LABEL_MAPS['chexpert'].items():
             v = pd.to_numeric(df[c], errors='coerce')
             bad = df[c].notna() & ~v.isin([1, 0, -1])
-            if bad.any(): raise ValueError(f'{sub / csv}: column {c!r} holds {sorted(set(df[c][bad].astype(str)))[:5]} on {int(bad.sum())} row(s); CheXpert labels are 1, 0, -1 or blank.')
+            if bad.any():
+                raise ValueError(
+                    f'{sub / csv}: column {c!r} holds {sorted(set(df[c][bad].astype(str)))[:5]} on {int(bad.sum())} row(s); CheXpert labels are 1, 0, -1 or blank.'
+                )
             v = v.to_numpy(dtype=float)
-            v = np.where(v == -1, {'ignore': np.nan, 'ones': 1., 'zeros': 0.}[policy], v)
-            no_finding = pd.to_numeric(df['No Finding'], errors='coerce').to_numpy() == 1 if 'No Finding' in df else np.zeros(len(df), bool)
-            fill = {'zeros': 0., 'ignore': np.nan, 'no-finding-zeros': np.where(no_finding, 0., np.nan)}[blank]   # 'No Finding' = 1: nothing was positive
+            v = np.where(v == -1, {'ignore': np.nan, 'ones': 1.0, 'zeros': 0.0}[policy], v)
+            no_finding = (
+                pd.to_numeric(df['No Finding'], errors='coerce').to_numpy() == 1
+                if 'No Finding' in df
+                else np.zeros(len(df), bool)
+            )
+            fill = {'zeros': 0.0, 'ignore': np.nan, 'no-finding-zeros': np.where(no_finding, 0.0, np.nan)}[
+                blank
+            ]  # 'No Finding' = 1: nothing was positive
             t[f] = np.where(df[c].isna().to_numpy(), fill, v)
         parts.append(t)
     return patient_split(pd.concat(parts, ignore_index=True), val_fraction, seed)
 
 # %% ../nbs/02_data.ipynb #ca0d086e
-def load_vindr(root, val_fraction: float = .1, seed: int = 0) -> pd.DataFrame:
+def load_vindr(root, val_fraction: float = 0.1, seed: int = 0) -> pd.DataFrame:
     "VinDr-CXR: DICOMs in train/ and test/; train labels = union over the radiologists, test = consensus."
-    root = Path(root); parts = []
+    root = Path(root)
+    parts = []
     for split in ('train', 'test'):
         csv = root / 'annotations' / f'annotations_{split}.csv'
-        if not csv.is_file() and (root / f'annotations_{split}.csv').is_file(): csv = root / f'annotations_{split}.csv'
-        if split == 'test' and not csv.is_file(): continue
+        if not csv.is_file() and (root / f'annotations_{split}.csv').is_file():
+            csv = root / f'annotations_{split}.csv'
+        if split == 'test' and not csv.is_file():
+            continue
         ann = _read_csv(csv, ['image_id', 'class_name'], 'VinDr-CXR')
         ann['image_id'] = plain_names(ann.image_id, 'image_id', csv)
-        known = {*VINDR_LABELS, 'Other disease'}            # both spellings occur in VinDr-CXR's releases
+        known = {*VINDR_LABELS, 'Other disease'}  # both spellings occur in VinDr-CXR's releases
         unknown = sorted(set(ann.class_name) - known)
-        if unknown: raise ValueError(f'{csv.name} has class name(s) {unknown} that VinDr-CXR does not define.')
+        if unknown:
+            raise ValueError(f'{csv.name} has class name(s) {unknown} that VinDr-CXR does not define.')
         ids = sorted(ann.image_id.unique())
-        t = pd.DataFrame({'image_id': ids, 'path': [str(root / split / f'{i}.dicom') for i in ids], 'patient': ids, 'view': 'PA', 'split': split})
-        pos = ann.assign(f=ann.class_name.map(LABEL_MAPS['vindr'])).dropna(subset=['f']).groupby('f').image_id.apply(set)
-        for f in sorted(set(LABEL_MAPS['vindr'].values())): t[f] = t.image_id.isin(pos.get(f, set())).astype(float)
-        glob = [c for c in VINDR_GLOBAL if c in LABEL_MAPS['vindr']]          # image-level labels: never in the box annotations
+        t = pd.DataFrame(
+            {
+                'image_id': ids,
+                'path': [str(root / split / f'{i}.dicom') for i in ids],
+                'patient': ids,
+                'view': 'PA',
+                'split': split,
+            }
+        )
+        pos = (
+            ann.assign(f=ann.class_name.map(LABEL_MAPS['vindr'])).dropna(subset=['f']).groupby('f').image_id.apply(set)
+        )
+        for f in sorted(set(LABEL_MAPS['vindr'].values())):
+            t[f] = t.image_id.isin(pos.get(f, set())).astype(float)
+        glob = [c for c in VINDR_GLOBAL if c in LABEL_MAPS['vindr']]  # image-level labels: never in the box annotations
         labels_csv = csv.with_name(f'image_labels_{split}.csv')
-        if labels_csv.is_file():                                                # every label, one row per image and reader: positive if any reader says so
+        if labels_csv.is_file():  # every label, one row per image and reader: positive if any reader says so
             lab = _read_csv(labels_csv, ['image_id', *glob], 'VinDr-CXR image labels')
             any_reader = lab.groupby(lab.image_id.astype(str))[glob].max()
-            for c in glob: t[LABEL_MAPS['vindr'][c]] = t.image_id.map(any_reader[c]).astype(float)
+            for c in glob:
+                t[LABEL_MAPS['vindr'][c]] = t.image_id.map(any_reader[c]).astype(float)
         else:
-            for c in glob: t[LABEL_MAPS['vindr'][c]] = np.nan                    # not known without image_labels_*.csv: unknown, never negative
+            for c in glob:
+                t[LABEL_MAPS['vindr'][c]] = np.nan  # not known without image_labels_*.csv: unknown, never negative
         parts.append(t)
     return patient_split(pd.concat(parts, ignore_index=True), val_fraction, seed)
 
+
 LOADERS = {'nih': load_nih, 'chexpert': load_chexpert, 'vindr': load_vindr}
+
 
 def load_table(dataset: str, root, **kwargs) -> pd.DataFrame:
     "The labels table of `dataset` ('nih', 'chexpert', 'vindr') found under `root`."
-    if dataset not in LOADERS: raise ValueError(f'Unknown dataset {dataset!r}: choose one of {sorted(LOADERS)}.')
+    if dataset not in LOADERS:
+        raise ValueError(f'Unknown dataset {dataset!r}: choose one of {sorted(LOADERS)}.')
     t = LOADERS[dataset](root, **kwargs)
-    if t.empty: raise ValueError(f'No images found for {dataset} under {root}.')
+    if t.empty:
+        raise ValueError(f'No images found for {dataset} under {root}.')
     check_patient_splits(t)
     return t
+
 
 def findings_of(table: pd.DataFrame) -> list:
     "The finding columns of a labels table."
@@ -215,58 +345,122 @@ def load_boxes(dataset: str, root) -> pd.DataFrame:
     "Finding boxes of `dataset` under `root` in the images' own pixels: image_id, finding, x, y, w, h (and reader for VinDr-CXR); empty when it has none."
     root, cols = Path(root), ['image_id', 'finding', 'x', 'y', 'w', 'h', 'reader']
     if dataset == 'nih' and (root / 'BBox_List_2017.csv').is_file():
-        b = _read_csv(root / 'BBox_List_2017.csv', ['Image Index', 'Finding Label', 'Bbox [x', 'y', 'w', 'h]'], 'NIH ChestX-ray14 boxes')
+        b = _read_csv(
+            root / 'BBox_List_2017.csv',
+            ['Image Index', 'Finding Label', 'Bbox [x', 'y', 'w', 'h]'],
+            'NIH ChestX-ray14 boxes',
+        )
         names = {'Infiltrate': 'Infiltration', **LABEL_MAPS['nih']}
-        return pd.DataFrame({'image_id': b['Image Index'].astype(str).str.replace('.png', '', regex=False), 'finding': b['Finding Label'].map(names),
-                             'x': b['Bbox [x'], 'y': b['y'], 'w': b['w'], 'h': b['h]'], 'reader': ''}).dropna(subset=['finding'])[cols]
+        return pd.DataFrame(
+            {
+                'image_id': b['Image Index'].astype(str).str.replace('.png', '', regex=False),
+                'finding': b['Finding Label'].map(names),
+                'x': b['Bbox [x'],
+                'y': b['y'],
+                'w': b['w'],
+                'h': b['h]'],
+                'reader': '',
+            }
+        ).dropna(subset=['finding'])[cols]
     if dataset == 'vindr':
         parts = [pd.read_csv(f) for f in sorted(root.glob('**/annotations_*.csv'))]
-        a = pd.concat(parts, ignore_index=True).dropna(subset=['x_min']) if parts else pd.DataFrame(columns=['image_id', 'class_name', 'rad_id', 'x_min', 'y_min', 'x_max', 'y_max'])
-        return pd.DataFrame({'image_id': a.image_id.astype(str), 'finding': a.class_name.map(LABEL_MAPS['vindr']), 'x': a.x_min, 'y': a.y_min,
-                             'w': a.x_max - a.x_min, 'h': a.y_max - a.y_min, 'reader': a.get('rad_id', '')}).dropna(subset=['finding'])[cols]
+        a = (
+            pd.concat(parts, ignore_index=True).dropna(subset=['x_min'])
+            if parts
+            else pd.DataFrame(columns=['image_id', 'class_name', 'rad_id', 'x_min', 'y_min', 'x_max', 'y_max'])
+        )
+        return pd.DataFrame(
+            {
+                'image_id': a.image_id.astype(str),
+                'finding': a.class_name.map(LABEL_MAPS['vindr']),
+                'x': a.x_min,
+                'y': a.y_min,
+                'w': a.x_max - a.x_min,
+                'h': a.y_max - a.y_min,
+                'reader': a.get('rad_id', ''),
+            }
+        ).dropna(subset=['finding'])[cols]
     return pd.DataFrame(columns=cols)
+
 
 def image_shape(path) -> tuple:
     "(height, width) of an image file, from its header only."
     path = Path(path)
     if path.suffix.lower() in ('.dcm', '.dicom'):
         import pydicom
-        ds = pydicom.dcmread(path, stop_before_pixels=True); return int(ds.Rows), int(ds.Columns)
-    with Image.open(path) as im: return im.height, im.width
+
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        return int(ds.Rows), int(ds.Columns)
+    with Image.open(path) as im:
+        return im.height, im.width
 
 # %% ../nbs/02_data.ipynb #8aa9b8ed
 def letterbox(img: np.ndarray, size: int) -> np.ndarray:
     "Pad `img` to a square with black (centred), then resize it to size x size with an antialiased filter."
-    h, w = img.shape; s = max(h, w)
-    sq = np.zeros((s, s), np.uint8); sq[(s - h) // 2:(s - h) // 2 + h, (s - w) // 2:(s - w) // 2 + w] = img
-    return sq if s == size else np.asarray(Image.fromarray(sq).resize((size, size), Image.Resampling.LANCZOS if s > size else Image.Resampling.BILINEAR))
+    h, w = img.shape
+    s = max(h, w)
+    sq = np.zeros((s, s), np.uint8)
+    sq[(s - h) // 2 : (s - h) // 2 + h, (s - w) // 2 : (s - w) // 2 + w] = img
+    return (
+        sq
+        if s == size
+        else np.asarray(
+            Image.fromarray(sq).resize(
+                (size, size), Image.Resampling.LANCZOS if s > size else Image.Resampling.BILINEAR
+            )
+        )
+    )
+
 
 def _cache_one(job):
     src, dst, size = job
-    if Path(dst).exists(): return None
-    try: img = letterbox(read_image(src), size)
-    except ImageReadError as e: return str(e)
-    except Exception as e: return f'{src}: {type(e).__name__}: {e}'      # one bad image never stops the others
-    tmp = Path(str(dst) + '.part.npy'); np.save(tmp, img); os.replace(tmp, dst)
+    if Path(dst).exists():
+        return None
+    try:
+        img = letterbox(read_image(src), size)
+    except ImageReadError as e:
+        return str(e)
+    except Exception as e:
+        return f'{src}: {type(e).__name__}: {e}'  # one bad image never stops the others
+    tmp = Path(str(dst) + '.part.npy')
+    np.save(tmp, img)
+    os.replace(tmp, dst)
     return None
+
 
 def _cache_folder(out: Path, identity: dict) -> Path:
     "Make `out` a cache folder for `identity`: refuse a file, an unwritable folder, or a finished cache of something else; an unfinished one of something else is started afresh."
-    if out.exists() and not out.is_dir(): raise ValueError(f'--out {out} is a file, not a folder: choose a folder for the cache.')
-    try: (out / 'images').mkdir(parents=True, exist_ok=True)
-    except OSError as e: raise ValueError(f'Cannot write the cache to {out} ({e.strerror}): choose a folder you can write to.') from e
-    if not os.access(out, os.W_OK): raise ValueError(f'Cannot write the cache to {out} (permission denied): choose a folder you can write to.')
+    if out.exists() and not out.is_dir():
+        raise ValueError(f'--out {out} is a file, not a folder: choose a folder for the cache.')
+    try:
+        (out / 'images').mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f'Cannot write the cache to {out} ({e.strerror}): choose a folder you can write to.') from e
+    if not os.access(out, os.W_OK):
+        raise ValueError(f'Cannot write the cache to {out} (permission denied): choose a folder you can write to.')
     meta = out / 'cache.json'
     old = json.loads(meta.read_text()) if meta.is_file() else None
-    same = old is not None and {**old, 'src': str(Path(old.get('src', '')).resolve()), 'options': old.get('options', identity['options'])} == identity   # older caches: no options recorded
+    same = (
+        old is not None
+        and {**old, 'src': str(Path(old.get('src', '')).resolve()), 'options': old.get('options', identity['options'])}
+        == identity
+    )  # older caches: no options recorded
     if old is not None and not same:
         if (out / 'labels.csv').exists():
-            raise ValueError(f'{out} already holds a finished cache of {old.get("dataset")} from {old.get("src")} at {old.get("max_size")} px '
-                             f'(options {old.get("options")}); use another folder for {identity["dataset"]} from {identity["src"]} at {identity["max_size"]} px.')
-        print(f'{out} holds an unfinished cache of something else ({old.get("dataset")} from {old.get("src")}); starting it afresh.')
-        shutil.rmtree(out / 'images'); (out / 'images').mkdir()
-    tmp = out / 'cache.json.part'; tmp.write_text(json.dumps(identity)); os.replace(tmp, meta)
+            raise ValueError(
+                f'{out} already holds a finished cache of {old.get("dataset")} from {old.get("src")} at {old.get("max_size")} px '
+                f'(options {old.get("options")}); use another folder for {identity["dataset"]} from {identity["src"]} at {identity["max_size"]} px.'
+            )
+        print(
+            f'{out} holds an unfinished cache of something else ({old.get("dataset")} from {old.get("src")}); starting it afresh.'
+        )
+        shutil.rmtree(out / 'images')
+        (out / 'images').mkdir()
+    tmp = out / 'cache.json.part'
+    tmp.write_text(json.dumps(identity))
+    os.replace(tmp, meta)
     return out
+
 
 def _cache_boxes(dataset, src, table, out: Path, max_size: int):
     "The dataset's boxes of the cached images, moved into the letterboxed cache's pixels, as out/boxes.csv."
@@ -274,17 +468,28 @@ def _cache_boxes(dataset, src, table, out: Path, max_size: int):
     boxes = boxes[boxes.image_id.isin(set(table.image_id))].reset_index(drop=True)
     if len(boxes):
         paths = dict(zip(table.image_id, table.path))
-        h, w = np.array([image_shape(paths[i]) for i in boxes.image_id]).T; s = np.maximum(h, w); k = max_size / s
-        boxes = boxes.assign(x=(boxes.x + (s - w) // 2) * k, y=(boxes.y + (s - h) // 2) * k, w=boxes.w * k, h=boxes.h * k)
+        h, w = np.array([image_shape(paths[i]) for i in boxes.image_id]).T
+        s = np.maximum(h, w)
+        k = max_size / s
+        boxes = boxes.assign(
+            x=(boxes.x + (s - w) // 2) * k, y=(boxes.y + (s - h) // 2) * k, w=boxes.w * k, h=boxes.h * k
+        )
     boxes.to_csv(out / 'boxes.csv', index=False)
+
 
 def source_stamps(table: pd.DataFrame) -> pd.DataFrame:
     "Size and modification time (ns) of each source image of a labels table: what the cache was made from (NaN where the file is missing)."
+
     def stamp(p):
-        try: st = os.stat(p); return st.st_size, st.st_mtime_ns
-        except OSError: return np.nan, np.nan
+        try:
+            st = os.stat(p)
+            return st.st_size, st.st_mtime_ns
+        except OSError:
+            return np.nan, np.nan
+
     size, mtime = zip(*map(stamp, table.path)) if len(table) else ((), ())
     return pd.DataFrame({'image_id': table.image_id.values, 'size': size, 'mtime_ns': mtime})
+
 
 def _refresh_changed(out: Path, table: pd.DataFrame) -> pd.DataFrame:
     "Drop the cached copy of every source image whose size or modification time changed since the cache recorded it, and say which; return the new stamps."
@@ -293,36 +498,60 @@ def _refresh_changed(out: Path, table: pd.DataFrame) -> pd.DataFrame:
         old = pd.read_csv(out / 'sources.csv', dtype={'image_id': str})
         both = now.merge(old, on='image_id', suffixes=('', '_cached'))
         changed = both[(both['size'] != both.size_cached) | (both.mtime_ns != both.mtime_ns_cached)].image_id.tolist()
-        for i in changed: (out / 'images' / f'{i}.npy').unlink(missing_ok=True)
-        if changed: print(f'{len(changed)} source image(s) changed since {out} was cached (size or modification time), read again: '
-                          + ', '.join(changed[:10]) + (' ...' if len(changed) > 10 else ''))
+        for i in changed:
+            (out / 'images' / f'{i}.npy').unlink(missing_ok=True)
+        if changed:
+            print(
+                f'{len(changed)} source image(s) changed since {out} was cached (size or modification time), read again: '
+                + ', '.join(changed[:10])
+                + (' ...' if len(changed) > 10 else '')
+            )
     return now
+
 
 def prepare(dataset: str, src, out, max_size: int = 1024, workers: int | None = None, **loader_kwargs) -> pd.DataFrame:
     "Cache every image of `dataset` at `src` once, at `max_size`, under `out`; return the labels table of the cached images."
     if isinstance(max_size, bool) or not isinstance(max_size, (int, np.integer)) or max_size < 32:
         raise ValueError(f'max_size must be a whole number of pixels, at least 32; got {max_size!r}.')
     table = load_table(dataset, src, **loader_kwargs)
-    out = _cache_folder(Path(out), dict(dataset=dataset, src=str(Path(src).resolve()), max_size=int(max_size), options={k: str(v) for k, v in sorted(loader_kwargs.items())}))
+    out = _cache_folder(
+        Path(out),
+        dict(
+            dataset=dataset,
+            src=str(Path(src).resolve()),
+            max_size=int(max_size),
+            options={k: str(v) for k, v in sorted(loader_kwargs.items())},
+        ),
+    )
     table['file'] = 'images/' + table.image_id + '.npy'
-    jobs = [(p, safe_join(out, f), max_size) for p, f in zip(table.path, table.file)]    # never a file outside the cache folder
+    jobs = [
+        (p, safe_join(out, f), max_size) for p, f in zip(table.path, table.file)
+    ]  # never a file outside the cache folder
     sources = _refresh_changed(out, table)
     workers = min(workers or os.cpu_count() or 1, max(len(jobs), 1))
-    if workers <= 1: errors = [_cache_one(j) for j in tqdm(jobs, desc=f'prepare {dataset}')]
+    if workers <= 1:
+        errors = [_cache_one(j) for j in tqdm(jobs, desc=f'prepare {dataset}')]
     else:
         from ssbn_course.data import _cache_one as job
+
         with mp.get_context('spawn').Pool(workers) as pool:
             errors = list(tqdm(pool.imap(job, jobs, chunksize=8), total=len(jobs), desc=f'prepare {dataset}'))
     bad = [e is not None for e in errors]
     if any(bad):
-        pd.DataFrame({'image_id': table.image_id[bad], 'error': [e for e in errors if e]}).to_csv(out / 'skipped.csv', index=False)
+        pd.DataFrame({'image_id': table.image_id[bad], 'error': [e for e in errors if e]}).to_csv(
+            out / 'skipped.csv', index=False
+        )
         print(f'Skipped {sum(bad)} unreadable image(s) of {len(jobs)}; see {out / "skipped.csv"}:')
-        for e in [e for e in errors if e][:5]: print('  ', e)
+        for e in [e for e in errors if e][:5]:
+            print('  ', e)
     table = table[~np.array(bad)].reset_index(drop=True)
-    if table.empty: raise ValueError(f'No image of {dataset} under {src} could be read.')
+    if table.empty:
+        raise ValueError(f'No image of {dataset} under {src} could be read.')
     _cache_boxes(dataset, src, table, out, max_size)
     sources[sources.image_id.isin(set(table.image_id))].to_csv(out / 'sources.csv', index=False)
-    tmp = out / 'labels.csv.part'; table.to_csv(tmp, index=False); os.replace(tmp, out / 'labels.csv')
+    tmp = out / 'labels.csv.part'
+    table.to_csv(tmp, index=False)
+    os.replace(tmp, out / 'labels.csv')
     return table
 
 # %% ../nbs/02_data.ipynb #e470da61
@@ -331,95 +560,160 @@ def learnable_findings(cache_dir) -> list:
     t = pd.read_csv(Path(cache_dir) / 'labels.csv')
     return [f for f in findings_of(t) if all(((g[f] == 1).any() and (g[f] == 0).any()) for _, g in t.groupby('split'))]
 
+
 PHANTOM_KEYS = ('n_patients', 'studies_per_patient', 'image_size', 'n_test_patients', 'prevalence')
+
 
 def phantom_dir(cfg: dict, out_dir) -> Path:
     "Where a profile's phantom dataset lives under `out_dir`: the folder name carries a digest of what the phantoms are drawn from, so a changed setting never reuses old images."
     import hashlib
+
     key = json.dumps({k: cfg.get(k) for k in PHANTOM_KEYS}, sort_keys=True, default=str)
     return Path(out_dir) / f'phantoms-nih-{hashlib.sha256(key.encode()).hexdigest()[:8]}'
+
 
 def _complete(folder, last_file: str):
     "Whether `folder` holds `last_file`, the file its writer writes last (so an interrupted write is never taken)."
     return (Path(folder) / last_file).is_file()
 
+
 def in_course_run(out_dir, name: str, last_file: str, accept=None) -> Path:
     """`out_dir/name`, unless a sibling chapter of the same course run (a folder beside `out_dir`) already holds a complete
     `name` (its `last_file` written) that `accept` (if given) accepts: then that one. A chapter run alone makes its own."""
     out_dir = Path(out_dir)
-    if _complete(out_dir / name, last_file): return out_dir / name
+    if _complete(out_dir / name, last_file):
+        return out_dir / name
     parent = out_dir.resolve().parent
     for sib in sorted(parent.iterdir()) if parent.is_dir() else []:
         f = sib / name
-        if sib.is_dir() and sib.resolve() != out_dir.resolve() and _complete(f, last_file) and (accept is None or accept(f)): return f
+        if (
+            sib.is_dir()
+            and sib.resolve() != out_dir.resolve()
+            and _complete(f, last_file)
+            and (accept is None or accept(f))
+        ):
+            return f
     return out_dir / name
+
 
 def cache_source(cache_dir) -> str | None:
     "The dataset folder a cache was prepared from (its cache.json), resolved: what tells two caches of the same data."
     f = Path(cache_dir) / 'cache.json'
     return str(Path(json.loads(f.read_text())['src']).resolve()) if f.is_file() else None
 
+
 def ensure_cache(cfg: dict, out_dir, data_dir=None, cache_dir=None, max_size: int | None = None) -> Path:
     """A prepared cache (images at `max_size`, default the profile's largest size): `cache_dir` if given, else `data_dir` prepared, else a phantom
     dataset written and prepared under `out_dir`. Phantoms and their cache are written once per course run: a chapter takes those another chapter
     of the same run already wrote with the same settings (their folder names carry a digest of the settings)."""
-    if cache_dir: return Path(cache_dir)
+    if cache_dir:
+        return Path(cache_dir)
     max_size = max_size or max(cfg['sizes'])
     if data_dir is None:
-        if cfg['dataset'] != 'phantoms': raise ValueError(f"The {cfg['profile']} profile trains on {cfg['dataset']}: pass data_dir= the dataset's folder (see data_prep/README.md).")
+        if cfg['dataset'] != 'phantoms':
+            raise ValueError(
+                f"The {cfg['profile']} profile trains on {cfg['dataset']}: pass data_dir= the dataset's folder (see data_prep/README.md)."
+            )
         from ssbn_course.layouts import write_phantom_dataset
-        data_dir = in_course_run(out_dir, phantom_dir(cfg, '.').name, 'train_val_list.txt')     # the file write_nih writes last
+
+        data_dir = in_course_run(
+            out_dir, phantom_dir(cfg, '.').name, 'train_val_list.txt'
+        )  # the file write_nih writes last
         if not _complete(data_dir, 'train_val_list.txt'):
-            write_phantom_dataset(data_dir, 'nih', n_patients=cfg['n_patients'], studies_per_patient=cfg['studies_per_patient'], image_size=cfg['image_size'], workers=2,
-                                  n_test_patients=cfg.get('n_test_patients'), prevalence=cfg.get('prevalence'))
+            write_phantom_dataset(
+                data_dir,
+                'nih',
+                n_patients=cfg['n_patients'],
+                studies_per_patient=cfg['studies_per_patient'],
+                image_size=cfg['image_size'],
+                workers=2,
+                n_test_patients=cfg.get('n_test_patients'),
+                prevalence=cfg.get('prevalence'),
+            )
         dataset = 'nih'
-    else: dataset = 'nih' if cfg['dataset'] == 'phantoms' else cfg['dataset']
-    name = f'cache-{Path(data_dir).resolve().name}-{max_size}'                         # named after its source: other data never meets an old cache
-    cache = in_course_run(out_dir, name, 'labels.csv', accept=lambda c: cache_source(c) == str(Path(data_dir).resolve()))   # prepare writes labels.csv last
+    else:
+        dataset = 'nih' if cfg['dataset'] == 'phantoms' else cfg['dataset']
+    name = f'cache-{Path(data_dir).resolve().name}-{max_size}'  # named after its source: other data never meets an old cache
+    cache = in_course_run(
+        out_dir, name, 'labels.csv', accept=lambda c: cache_source(c) == str(Path(data_dir).resolve())
+    )  # prepare writes labels.csv last
     prepare(dataset, data_dir, cache, max_size=max_size, workers=2)
     return cache
 
-
 # %% ../nbs/02_data.ipynb #88a0c529
-GRAY_MEAN, GRAY_STD = 0.449, 0.226      # ImageNet's mean and std averaged over RGB
-KEEP_BYTES = 256 * 2**20                 # a split at most this large is read from disk once, then kept in memory
+GRAY_MEAN, GRAY_STD = 0.449, 0.226  # ImageNet's mean and std averaged over RGB
+KEEP_BYTES = 256 * 2**20  # a split at most this large is read from disk once, then kept in memory
+
 
 class CachedImages(torch.utils.data.Dataset):
     "Images of one split of a cache written by `prepare`, as (uint8 1xNxN tensor, float labels with NaN = unknown); a split of at most `keep_bytes` is kept in memory once read."
+
     def __init__(self, cache_dir, split: str | None = None, findings=None, keep_bytes: int = KEEP_BYTES):
         self.root = Path(cache_dir)
-        if not (self.root / 'labels.csv').is_file(): raise FileNotFoundError(f'{self.root}/labels.csv not found: run `ssbn-course prepare` first.')
+        if not (self.root / 'labels.csv').is_file():
+            raise FileNotFoundError(f'{self.root}/labels.csv not found: run `ssbn-course prepare` first.')
         t = pd.read_csv(self.root / 'labels.csv', dtype={'patient': str, 'image_id': str})
         self.table = (t if split is None else t[t.split == split]).reset_index(drop=True)
-        if self.table.empty: raise ValueError(f'{self.root} has no images in split {split!r}; splits present: {sorted(t.split.unique())}.')
+        if self.table.empty:
+            raise ValueError(
+                f'{self.root} has no images in split {split!r}; splits present: {sorted(t.split.unique())}.'
+            )
         self.findings = list(findings or findings_of(t))
         missing = [f for f in self.findings if f not in t.columns]
-        if missing: raise ValueError(f'{self.root}/labels.csv has no column(s) {missing}; it labels {findings_of(t)}.')
+        if missing:
+            raise ValueError(f'{self.root}/labels.csv has no column(s) {missing}; it labels {findings_of(t)}.')
         self.labels = torch.tensor(self.table[self.findings].values, dtype=torch.float32)
-        side = json.loads((self.root / 'cache.json').read_text()).get('max_size') if (self.root / 'cache.json').is_file() else None
-        self.kept = {} if side and len(self.table) * side * side <= keep_bytes else None   # every epoch reads every image: from disk only the first time
+        side = (
+            json.loads((self.root / 'cache.json').read_text()).get('max_size')
+            if (self.root / 'cache.json').is_file()
+            else None
+        )
+        self.kept = (
+            {} if side and len(self.table) * side * side <= keep_bytes else None
+        )  # every epoch reads every image: from disk only the first time
 
-    def __len__(self): return len(self.table)
+    def __len__(self):
+        return len(self.table)
+
     def __getitem__(self, i):
         i = int(i)
         x = self.kept.get(i) if self.kept is not None else None
         if x is None:
             x = torch.from_numpy(np.load(self.root / self.table.file[i]))[None]
-            if self.kept is not None: self.kept[i] = x
+            if self.kept is not None:
+                self.kept[i] = x
         return x, self.labels[i]
 
-def augment(x: torch.Tensor, generator: torch.Generator | None = None, degrees: float = 5., scale: float = .05, shift: float = .04) -> torch.Tensor:
+
+def augment(
+    x: torch.Tensor,
+    generator: torch.Generator | None = None,
+    degrees: float = 5.0,
+    scale: float = 0.05,
+    shift: float = 0.04,
+) -> torch.Tensor:
     "One random rotation/scale/shift per image of a float batch (B, C, H, W)."
     b = x.shape[0]
     r = lambda lim: (torch.rand(b, generator=generator) * 2 - 1) * lim
     a, s = torch.deg2rad(r(degrees)), 1 + r(scale)
-    theta = torch.stack([torch.stack([torch.cos(a) / s, -torch.sin(a) / s, r(shift)], 1),
-                         torch.stack([torch.sin(a) / s, torch.cos(a) / s, r(shift)], 1)], 1).to(x)
-    return F.grid_sample(x, F.affine_grid(theta, list(x.shape), align_corners=False), padding_mode='zeros', align_corners=False)
+    theta = torch.stack(
+        [
+            torch.stack([torch.cos(a) / s, -torch.sin(a) / s, r(shift)], 1),
+            torch.stack([torch.sin(a) / s, torch.cos(a) / s, r(shift)], 1),
+        ],
+        1,
+    ).to(x)
+    return F.grid_sample(
+        x, F.affine_grid(theta, list(x.shape), align_corners=False), padding_mode='zeros', align_corners=False
+    )
 
-def multi_size_batch(images: torch.Tensor, sizes, device='cpu', generator: torch.Generator | None = None, train: bool = False) -> dict:
+
+def multi_size_batch(
+    images: torch.Tensor, sizes, device='cpu', generator: torch.Generator | None = None, train: bool = False
+) -> dict:
     "{size: normalised float batch} from a uint8 batch at the largest size, with one augmentation shared by all sizes."
     x = images.to(device, non_blocking=True).float().div_(255)
-    if train: x = augment(x, generator)
+    if train:
+        x = augment(x, generator)
     x = (x - GRAY_MEAN) / GRAY_STD
     return sizes_of(x, sizes)

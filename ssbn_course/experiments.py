@@ -9,7 +9,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .data import learnable_findings
-from .stats import auc_midrank, interval, mean_auc, paired_bootstrap, per_finding_auc, resample_weights, resampled_aucs
+from ssbn_course.stats import (
+    auc_midrank,
+    interval,
+    mean_auc,
+    paired_bootstrap,
+    per_finding_auc,
+    resample_weights,
+    resampled_aucs,
+)
 from .store import ENSEMBLE, SINGLE, SSBN, Scores, fit_many, read_store, scores, select, write_ensemble
 from .train import train_config
 
@@ -24,14 +32,22 @@ def run_comparison(cache_dir, out_dir, cfg: dict, seeds=None, progress: bool = T
     A model another chapter already trained with the same configuration on the same data (under `reuse_from`) is reused, not trained again."""
     findings, seeds = learnable_findings(cache_dir), list(seeds or cfg['seeds'])
     d = lambda seed: Path(out_dir) / f'seed{seed}'
-    jobs = [(d(seed) / f'single-{s}', train_config(cfg, sizes=(s,), seed=seed, findings=findings)) for seed in seeds for s in cfg['sizes']]
+    jobs = [
+        (d(seed) / f'single-{s}', train_config(cfg, sizes=(s,), seed=seed, findings=findings))
+        for seed in seeds
+        for s in cfg['sizes']
+    ]
     jobs += [(d(seed) / 'ssbn', train_config(cfg, seed=seed, findings=findings)) for seed in seeds]
-    fit_many(cache_dir, jobs, reuse_from, progress=progress)          # every model of every seed, several at once where the CPU gains by it
-    for seed in seeds: write_ensemble(d(seed) / 'ensemble', [d(seed) / f'single-{s}' for s in cfg['sizes']])
+    fit_many(
+        cache_dir, jobs, reuse_from, progress=progress
+    )  # every model of every seed, several at once where the CPU gains by it
+    for seed in seeds:
+        write_ensemble(d(seed) / 'ensemble', [d(seed) / f'single-{s}' for s in cfg['sizes']])
     return auc_results(read_store(out_dir, 'test'))
 
 # %% ../nbs/06_experiments.ipynb #69a83b5f
 RUN_COLUMNS = ['name', 'kind', 'variant', 'arch', 'sizes', 'max_size', 'seed', 'output', 'size', 'params', 'split']
+
 
 def auc_results(store: pd.DataFrame) -> pd.DataFrame:
     "Test AUC per run, output and finding, with its positive and negative counts: the tidy table every later table is made from."
@@ -39,161 +55,287 @@ def auc_results(store: pd.DataFrame) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         for key, g in store.groupby(RUN_COLUMNS + ['finding'], sort=False):
-            y = g.label.to_numpy(); a = auc_midrank(y, g.prob.to_numpy())
-            if a != a: undefined.add(key[-1])
-            rows.append(dict(zip(RUN_COLUMNS + ['finding'], key), auc=a, positives=int((y == 1).sum()), negatives=int((y == 0).sum())))
-    if undefined: warnings.warn(f'AUC undefined (a class is missing among the cases) for {sorted(undefined)}.')
+            y = g.label.to_numpy()
+            a = auc_midrank(y, g.prob.to_numpy())
+            if a != a:
+                undefined.add(key[-1])
+            rows.append(
+                dict(
+                    zip(RUN_COLUMNS + ['finding'], key),
+                    auc=a,
+                    positives=int((y == 1).sum()),
+                    negatives=int((y == 0).sum()),
+                )
+            )
+    if undefined:
+        warnings.warn(f'AUC undefined (a class is missing among the cases) for {sorted(undefined)}.')
     return pd.DataFrame(rows)
+
 
 def paper_table(results: pd.DataFrame) -> pd.DataFrame:
     "Mean AUC over findings per (name, seed), then mean ± std over seeds (no ± for one seed), with parameter counts: the paper's table."
-    kind = {'kind': ('kind', 'first')} if 'kind' in results else {}             # SINGLE, ENSEMBLE or SSBN when the table has it
-    per_seed = results.groupby(['name', 'seed'], sort=False).agg(auc=('auc', 'mean'), params=('params', 'first'), **kind).reset_index()
-    t = per_seed.groupby('name', sort=False).agg(mean_auc=('auc', 'mean'), std=('auc', 'std'), seeds=('seed', 'nunique'), params=('params', 'first'), **kind)
-    t['AUC (%)'] = [f'{100 * m:.2f} ± {100 * s:.2f}' if s == s else f'{100 * m:.2f}' for m, s in zip(t.mean_auc, t['std'])]
+    kind = {'kind': ('kind', 'first')} if 'kind' in results else {}  # SINGLE, ENSEMBLE or SSBN when the table has it
+    per_seed = (
+        results.groupby(['name', 'seed'], sort=False)
+        .agg(auc=('auc', 'mean'), params=('params', 'first'), **kind)
+        .reset_index()
+    )
+    t = per_seed.groupby('name', sort=False).agg(
+        mean_auc=('auc', 'mean'), std=('auc', 'std'), seeds=('seed', 'nunique'), params=('params', 'first'), **kind
+    )
+    t['AUC (%)'] = [
+        f'{100 * m:.2f} ± {100 * s:.2f}' if s == s else f'{100 * m:.2f}' for m, s in zip(t.mean_auc, t['std'])
+    ]
     t['parameters'] = [f'{p / 1e6:.2f}M' if p >= 1e5 else f'{p / 1e3:.0f}k' for p in t.params]
     return t
 
 # %% ../nbs/06_experiments.ipynb #918ed3be
-def compare(a: Scores, b: Scores, n_boot: int = 1000, seed: int = 0, alpha: float = .05) -> dict:
+def compare(a: Scores, b: Scores, n_boot: int = 1000, seed: int = 0, alpha: float = 0.05) -> dict:
     "`paired_bootstrap` of `a` − `b` (two `Scores` of a store, e.g. `scores(store, kind=SSBN)`) on the seeds, cases and findings both have; with their labels and the seed-to-seed spread."
     seeds, findings = sorted(set(a.seeds) & set(b.seeds)), sorted(set(a.findings) & set(b.findings))
     cases = pd.Index(a.image_ids).intersection(pd.Index(b.image_ids))
-    if not seeds or not len(cases) or not findings: raise ValueError(f'{a.label!r} and {b.label!r} share no seed, case or finding: nothing to pair.')
+    if not seeds or not len(cases) or not findings:
+        raise ValueError(f'{a.label!r} and {b.label!r} share no seed, case or finding: nothing to pair.')
     a, b = a.on(cases, findings, seeds), b.on(cases, findings, seeds)
     r = paired_bootstrap(a.y, a.p, b.p, a.patients, n_boot, seed, alpha)
-    per_seed = [mean_auc(per_finding_auc(a.y, pa, warn=False)) - mean_auc(per_finding_auc(a.y, pb, warn=False)) for pa, pb in zip(a.p, b.p)]
+    per_seed = [
+        mean_auc(per_finding_auc(a.y, pa, warn=False)) - mean_auc(per_finding_auc(a.y, pb, warn=False))
+        for pa, pb in zip(a.p, b.p)
+    ]
     return dict(a=a.label, b=b.label, **r, seed_sd=float(np.std(per_seed, ddof=1)) if len(seeds) > 1 else float('nan'))
 
-def difference_sentence(r: dict, target: float = .02) -> str:
+
+def difference_sentence(r: dict, target: float = 0.02) -> str:
     "One sentence that says what `compare`'s result `r` shows, and only that: a direction only when the interval excludes 0."
     a, b, d = r['a'], r['b'], r['diff']
-    ci = (f"difference {d:+.3f} (95 % CI {r['ci_low']:+.3f} to {r['ci_high']:+.3f}; {r['n_patients']} test patients, "
-          f"{r['seeds']} seed{'s' if r['seeds'] > 1 else ''})")
-    means = f"mean AUC {r['mean_auc1']:.3f} vs {r['mean_auc2']:.3f}"
-    if r['ci_low'] > 0: s = f'{a} scores higher than {b}: {means}, {ci}.'
-    elif r['ci_high'] < 0: s = f'{a} scores lower than {b}: {means}, {ci}.'
-    else: s = (f'No difference between {a} and {b} is shown: {means}, {ci}, an interval that includes 0; '
-               f"this test set detects a difference of about {r['mdd']:.3f} or more.")
-    if r['half_width'] > target: s += f" Its half-width, {r['half_width']:.3f}, is above the ±{target} the study was sized for."
+    ci = (
+        f'difference {d:+.3f} (95 % CI {r["ci_low"]:+.3f} to {r["ci_high"]:+.3f}; {r["n_patients"]} test patients, '
+        f'{r["seeds"]} seed{"s" if r["seeds"] > 1 else ""})'
+    )
+    means = f'mean AUC {r["mean_auc1"]:.3f} vs {r["mean_auc2"]:.3f}'
+    if r['ci_low'] > 0:
+        s = f'{a} scores higher than {b}: {means}, {ci}.'
+    elif r['ci_high'] < 0:
+        s = f'{a} scores lower than {b}: {means}, {ci}.'
+    else:
+        s = (
+            f'No difference between {a} and {b} is shown: {means}, {ci}, an interval that includes 0; '
+            f'this test set detects a difference of about {r["mdd"]:.3f} or more.'
+        )
+    if r['half_width'] > target:
+        s += f' Its half-width, {r["half_width"]:.3f}, is above the ±{target} the study was sized for.'
     return s
 
 # %% ../nbs/06_experiments.ipynb #bc163c54
-def headline_comparisons(store: pd.DataFrame, n_boot: int = 1000, seed: int = 0, target: float = .02) -> pd.DataFrame:
+def headline_comparisons(store: pd.DataFrame, n_boot: int = 1000, seed: int = 0, target: float = 0.02) -> pd.DataFrame:
     """The chapter's claims, measured: SSBN against the best single size and against the ensemble, and the ensemble against
     the best single size (`compare`, each with its generated sentence). The best single size is the one with the highest
     test mean AUC, chosen on the test set itself, which favours it slightly."""
     kinds = set(store.kind)
-    if SINGLE not in kinds or SSBN not in kinds: raise ValueError(f'The store needs single-size runs and an SSBN run; it has {sorted(set(store.name))}.')
+    if SINGLE not in kinds or SSBN not in kinds:
+        raise ValueError(f'The store needs single-size runs and an SSBN run; it has {sorted(set(store.name))}.')
     best, ssbn = best_single(store), scores(store, kind=SSBN, variant='mean')
     pairs = [(ssbn, best, HEADLINE_ROLES[0])]
-    if ENSEMBLE in kinds: ens = scores(store, kind=ENSEMBLE); pairs += [(ssbn, ens, HEADLINE_ROLES[1]), (ens, best, HEADLINE_ROLES[2])]
+    if ENSEMBLE in kinds:
+        ens = scores(store, kind=ENSEMBLE)
+        pairs += [(ssbn, ens, HEADLINE_ROLES[1]), (ens, best, HEADLINE_ROLES[2])]
     rows = [dict(role=role, **compare(a, b, n_boot, seed)) for a, b, role in pairs]
-    for r in rows: r['sentence'] = difference_sentence(r, target)
+    for r in rows:
+        r['sentence'] = difference_sentence(r, target)
     return pd.DataFrame(rows)
+
 
 def single_sizes(store: pd.DataFrame) -> list:
     "The sizes of the store's single-size runs, smallest first."
     return sorted(int(s) for s in select(store, kind=SINGLE).max_size.unique())
+
 
 def best_single(store: pd.DataFrame) -> Scores:
     "The single-size runs with the highest test mean AUC (mean over their seeds); chosen on the test set itself, which favours it slightly."
     seed_mean = lambda s: np.mean([mean_auc(per_finding_auc(s.y, p, warn=False)) for p in s.p])
     return max((scores(store, kind=SINGLE, max_size=s) for s in single_sizes(store)), key=seed_mean)
 
-HEADLINE_ROLES = ('SSBN − best single', 'SSBN − ensemble', 'ensemble − best single')   # what each headline comparison is, whichever size is best
+
+HEADLINE_ROLES = (
+    'SSBN − best single',
+    'SSBN − ensemble',
+    'ensemble − best single',
+)  # what each headline comparison is, whichever size is best
+
 
 def headline_record(claims: pd.DataFrame) -> dict:
     "The headline comparisons as `results.json` keys (`headline <role>`), the form in which a study run's figures are quoted by other runs."
     keys = ['a', 'b', 'diff', 'ci_low', 'ci_high', 'mdd', 'n_patients', 'seeds']
-    return {f'headline {r["role"]}': {k: (round(float(r[k]), 4) if isinstance(r[k], float) else r[k]) for k in keys} for r in claims.to_dict('records')}
+    return {
+        f'headline {r["role"]}': {k: (round(float(r[k]), 4) if isinstance(r[k], float) else r[k]) for k in keys}
+        for r in claims.to_dict('records')
+    }
+
 
 def study_sentence(r: dict, quote=None) -> str:
     """For a headline comparison `r` whose interval includes 0: what the recorded study run measured for the same comparison
     (`quote`, default `study_result` of this chapter), in one sentence; '' when `r`'s own interval already excludes 0."""
-    if r['ci_low'] > 0 or r['ci_high'] < 0: return ''
+    if r['ci_low'] > 0 or r['ci_high'] < 0:
+        return ''
     from ssbn_course.core import study_result
-    q = quote if quote is not None else study_result('06_experiments', f"headline {r['role']}")
-    if not q: return (f"No study run is recorded in this copy of the course (docs/measured/study/), so there is no powered figure to set beside "
-                      f"this run's {r['role']}; `ssbn-course run --profile study` measures it.")
+
+    q = quote if quote is not None else study_result('06_experiments', f'headline {r["role"]}')
+    if not q:
+        return (
+            f'No study run is recorded in this copy of the course (docs/measured/study/), so there is no powered figure to set beside '
+            f"this run's {r['role']}; `ssbn-course run --profile study` measures it."
+        )
     v = q['value']
-    return _study_quote(dict(q, machine=f"{v['seeds']} seeds, {v['n_patients']} test patients, {q['machine']}"), f"{v['a']} − {v['b']} =",
-                        v['diff'], v['ci_low'], v['ci_high'], includes='an interval that includes 0 there too')
+    return _study_quote(
+        dict(q, machine=f'{v["seeds"]} seeds, {v["n_patients"]} test patients, {q["machine"]}'),
+        f'{v["a"]} − {v["b"]} =',
+        v['diff'],
+        v['ci_low'],
+        v['ci_high'],
+        includes='an interval that includes 0 there too',
+    )
+
 
 def _study_quote(q, what: str, d: float, lo: float, hi: float, includes: str = 'an interval that includes 0') -> str:
     "One sentence quoting a recorded study run's difference `d` (95 % CI `lo` to `hi`) and whether its interval excludes 0."
-    return (f"The recorded study run (commit {q['commit']}, {q['machine']}) measured {what} {d:+.3f} (95 % CI {lo:+.3f} to {hi:+.3f}), "
-            + ('an interval that excludes 0.' if lo > 0 or hi < 0 else includes + '.'))
+    return (
+        f'The recorded study run (commit {q["commit"]}, {q["machine"]}) measured {what} {d:+.3f} (95 % CI {lo:+.3f} to {hi:+.3f}), '
+        + ('an interval that excludes 0.' if lo > 0 or hi < 0 else includes + '.')
+    )
+
 
 def study_interval_sentence(q, item: str, what: str) -> str:
     """What the recorded study run measured for `item` of a recorded `{item: [difference, ci_low, ci_high]}` result (`q`, from
     `study_result`), in one sentence naming `what` it is; says so when no study run recorded it."""
-    if not q or item not in q['value']: return f'No study run is recorded for {what} in this copy of the course (docs/measured/study/).'
+    if not q or item not in q['value']:
+        return f'No study run is recorded for {what} in this copy of the course (docs/measured/study/).'
     return _study_quote(q, what, *q['value'][item])
 
 # %% ../nbs/06_experiments.ipynb #09f0577d
-def finding_verdicts(store: pd.DataFrame, bar: float = .75, n_boot: int = 1000, seed: int = 0, alpha: float = .05) -> pd.DataFrame:
+def finding_verdicts(
+    store: pd.DataFrame, bar: float = 0.75, n_boot: int = 1000, seed: int = 0, alpha: float = 0.05
+) -> pd.DataFrame:
     """Per finding: the single-size run with the highest test AUC (mean over seeds), that AUC with its patient-bootstrap
     interval, and whether the study's bar is met: 'learned' (AUC ≥ `bar` and interval above 0.5), 'learned, below the bar'
     (interval above 0.5, AUC < `bar`) or 'not shown to be learned' (the interval reaches 0.5). The best size is chosen on
     the test set itself, which favours it slightly."""
-    if SINGLE not in set(store.kind): raise ValueError(f'The store needs single-size runs; it has {sorted(set(store.name))}.')
+    if SINGLE not in set(store.kind):
+        raise ValueError(f'The store needs single-size runs; it has {sorted(set(store.name))}.')
     arrays = {s.label: s for s in (scores(store, kind=SINGLE, max_size=m) for m in single_sizes(store))}
     singles = list(arrays)
-    point = {n: dict(zip(a.findings, resampled_aucs(a.y, a.p, np.ones(len(a.y)))[0])) for n, a in arrays.items()}   # every finding's AUC, seed-mean
+    point = {
+        n: dict(zip(a.findings, resampled_aucs(a.y, a.p, np.ones(len(a.y)))[0])) for n, a in arrays.items()
+    }  # every finding's AUC, seed-mean
     weights, rows = {}, []
     for f in sorted(set.intersection(*(set(a.findings) for a in arrays.values()))):
         aucs = {n: point[n][f] for n in singles if not np.isnan(point[n][f])}
         if not aucs:
-            rows.append(dict(finding=f, verdict='not scorable')); continue      # no positive or no negative test case
+            rows.append(dict(finding=f, verdict='not scorable'))
+            continue  # no positive or no negative test case
         best = max(aucs, key=aucs.get)
-        a = arrays[best]; y, p, patients, seeds, j = a.y, a.p, a.patients, a.seeds, a.findings.index(f)
-        if best not in weights: weights[best] = resample_weights(patients, n_boot, seed)     # one set of resamples per run, shared by its findings
+        a = arrays[best]
+        y, p, patients, seeds, j = a.y, a.p, a.patients, a.seeds, a.findings.index(f)
+        if best not in weights:
+            weights[best] = resample_weights(
+                patients, n_boot, seed
+            )  # one set of resamples per run, shared by its findings
         lo, hi = interval(resampled_aucs(y[:, [j]], p[..., [j]], weights[best])[:, 0], alpha)
-        verdict = 'not shown to be learned' if lo <= .5 else 'learned' if aucs[best] >= bar else 'learned, below the bar'
-        rows.append(dict(finding=f, best=best, auc=aucs[best], ci_low=lo, ci_high=hi, seeds=len(seeds), verdict=verdict))
+        verdict = (
+            'not shown to be learned' if lo <= 0.5 else 'learned' if aucs[best] >= bar else 'learned, below the bar'
+        )
+        rows.append(
+            dict(finding=f, best=best, auc=aucs[best], ci_low=lo, ci_high=hi, seeds=len(seeds), verdict=verdict)
+        )
     return pd.DataFrame(rows).set_index('finding')
 
-def learned_sentence(v: pd.DataFrame, bar: float = .75) -> str:
+
+def learned_sentence(v: pd.DataFrame, bar: float = 0.75) -> str:
     "What `finding_verdicts` shows, generated from it: which findings meet the bar, which are learned below it, which are not shown to be learned."
-    fmt = lambda t: ', '.join(f'{f} {r.auc:.3f} ({r.best}, 95 % CI {r.ci_low:.3f} to {r.ci_high:.3f})' for f, r in t.iterrows())
+    fmt = lambda t: ', '.join(
+        f'{f} {r.auc:.3f} ({r.best}, 95 % CI {r.ci_low:.3f} to {r.ci_high:.3f})' for f, r in t.iterrows()
+    )
     seeds = int(v.seeds.max()) if 'seeds' in v and v.seeds.notna().any() else 0
-    out = [f"Learned to the study's bar (the best single size's test AUC ≥ {bar} and its interval above 0.5, {seeds} seed{'s' * (seeds != 1)}): "
-           f"{fmt(v[v.verdict == 'learned']) or 'none'}."]
-    if (t := v[v.verdict == 'learned, below the bar']).size: out.append(f'Learned, but below the bar: {fmt(t)}.')
-    if (t := v[v.verdict == 'not shown to be learned']).size: out.append(f'Not shown to be learned (the interval reaches 0.5): {fmt(t)}.')
-    if (t := v[v.verdict == 'not scorable']).size: out.append(f"Not scorable on this test set: {', '.join(t.index)}.")
+    out = [
+        f"Learned to the study's bar (the best single size's test AUC ≥ {bar} and its interval above 0.5, {seeds} seed{'s' * (seeds != 1)}): "
+        f'{fmt(v[v.verdict == "learned"]) or "none"}.'
+    ]
+    if (t := v[v.verdict == 'learned, below the bar']).size:
+        out.append(f'Learned, but below the bar: {fmt(t)}.')
+    if (t := v[v.verdict == 'not shown to be learned']).size:
+        out.append(f'Not shown to be learned (the interval reaches 0.5): {fmt(t)}.')
+    if (t := v[v.verdict == 'not scorable']).size:
+        out.append(f'Not scorable on this test set: {", ".join(t.index)}.')
     return ' '.join(out)
 
 # %% ../nbs/06_experiments.ipynb #f49dc7a7
-def branch_gaps(store: pd.DataFrame, n_boot: int = 1000, seed: int = 0, alpha: float = .05, margin: float = .02) -> pd.DataFrame:
+def branch_gaps(
+    store: pd.DataFrame, n_boot: int = 1000, seed: int = 0, alpha: float = 0.05, margin: float = 0.02
+) -> pd.DataFrame:
     """Per size and finding: each SSBN model's branch at that size (its per-size output) minus the single model trained at that size, test AUC averaged
     over the shared seeds, with a paired patient-bootstrap interval and its verdict: 'lower' or 'higher' (the interval excludes 0 and reaches beyond
     ±`margin`), 'within the margin' (the whole interval inside ±`margin`: equivalent for the study's purpose) or 'not determined' (the rest)."""
     singles, rows = single_sizes(store) if SINGLE in set(store.kind) else [], []
     branches = select(store, kind=SSBN, output='size') if SSBN in set(store.kind) else store.iloc[:0]
     for variant, s in sorted(set(zip(branches.variant, branches['size'].astype(int)))):
-        if s not in singles: continue
+        if s not in singles:
+            continue
         a, b = scores(store, kind=SSBN, variant=variant, size=s), scores(store, kind=SINGLE, max_size=s)
         for f in sorted(set(a.findings) & set(b.findings)):
             y = a.y[:, a.findings.index(f)]
-            if not ((y == 1).any() and (y == 0).any()): continue                  # no AUC without both classes
+            if not ((y == 1).any() and (y == 0).any()):
+                continue  # no AUC without both classes
             r = compare(a.on(findings=[f]), b.on(findings=[f]), n_boot, seed, alpha)
             lo, hi = r['ci_low'], r['ci_high']
-            verdict = 'within the margin' if -margin < lo and hi < margin else 'lower' if hi < 0 else 'higher' if lo > 0 else 'not determined'
-            rows.append(dict(size=s, finding=f, ssbn=r['mean_auc1'], single=r['mean_auc2'], diff=r['diff'], ci_low=lo, ci_high=hi, seeds=r['seeds'], verdict=verdict))
-    return pd.DataFrame(rows, columns=['size', 'finding', 'ssbn', 'single', 'diff', 'ci_low', 'ci_high', 'seeds', 'verdict']).assign(margin=margin)
+            verdict = (
+                'within the margin'
+                if -margin < lo and hi < margin
+                else 'lower'
+                if hi < 0
+                else 'higher'
+                if lo > 0
+                else 'not determined'
+            )
+            rows.append(
+                dict(
+                    size=s,
+                    finding=f,
+                    ssbn=r['mean_auc1'],
+                    single=r['mean_auc2'],
+                    diff=r['diff'],
+                    ci_low=lo,
+                    ci_high=hi,
+                    seeds=r['seeds'],
+                    verdict=verdict,
+                )
+            )
+    return pd.DataFrame(
+        rows, columns=['size', 'finding', 'ssbn', 'single', 'diff', 'ci_low', 'ci_high', 'seeds', 'verdict']
+    ).assign(margin=margin)
+
 
 def branch_sentence(g: pd.DataFrame) -> str:
     "What `branch_gaps` shows, generated from its verdicts: where SSBN's branch scores lower than the single model of its size, higher, the same within the margin, or undetermined."
-    if g.empty: return "No SSBN branch has a single-size model of its size in this store: nothing to compare."
-    quote = lambda t: '; '.join(f"{f} at " + ', '.join(f"{r.size} px ({r.ssbn:.3f} vs {r.single:.3f}, {r.diff:+.3f}, 95 % CI {r.ci_low:+.3f} to {r.ci_high:+.3f})" for r in rows.itertuples())
-                                for f, rows in t.groupby('finding', sort=True))
-    names = lambda t: '; '.join(f"{f} at {', '.join(f'{s} px' for s in rows['size'])}" for f, rows in t.groupby('finding', sort=True))
+    if g.empty:
+        return 'No SSBN branch has a single-size model of its size in this store: nothing to compare.'
+    quote = lambda t: '; '.join(
+        f'{f} at '
+        + ', '.join(
+            f'{r.size} px ({r.ssbn:.3f} vs {r.single:.3f}, {r.diff:+.3f}, 95 % CI {r.ci_low:+.3f} to {r.ci_high:+.3f})'
+            for r in rows.itertuples()
+        )
+        for f, rows in t.groupby('finding', sort=True)
+    )
+    names = lambda t: '; '.join(
+        f'{f} at {", ".join(f"{s} px" for s in rows["size"])}' for f, rows in t.groupby('finding', sort=True)
+    )
     seeds, m = int(g.seeds.max()), float(g.margin.iloc[0])
-    out = [f"SSBN's branch at each size against the single model trained at that size ({seeds} seed{'s' * (seeds != 1)}, paired by patient): "
-           f"lower for {quote(g[g.verdict == 'lower']) or 'none'}.", f"Higher for {quote(g[g.verdict == 'higher']) or 'none'}."]
-    if (t := g[g.verdict == 'within the margin']).size: out.append(f"The same within ±{m:g} (the whole interval inside it) for {names(t)}.")
-    if (t := g[g.verdict == 'not determined']).size: out.append(f"Not determined (the interval includes 0 and reaches beyond ±{m:g}) for {names(t)}.")
+    out = [
+        f"SSBN's branch at each size against the single model trained at that size ({seeds} seed{'s' * (seeds != 1)}, paired by patient): "
+        f'lower for {quote(g[g.verdict == "lower"]) or "none"}.',
+        f'Higher for {quote(g[g.verdict == "higher"]) or "none"}.',
+    ]
+    if (t := g[g.verdict == 'within the margin']).size:
+        out.append(f'The same within ±{m:g} (the whole interval inside it) for {names(t)}.')
+    if (t := g[g.verdict == 'not determined']).size:
+        out.append(f'Not determined (the interval includes 0 and reaches beyond ±{m:g}) for {names(t)}.')
     return ' '.join(out)
-

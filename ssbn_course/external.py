@@ -18,70 +18,122 @@ __all__ = ['ALIASES', 'harmonise_scores', 'harmonise_labels', 'harmonise_store',
            'internal_external']
 
 # %% ../nbs/10_external.ipynb #1e8ecbb7
-ALIASES = {'Nodule': 'Lung Lesion', 'Mass': 'Lung Lesion'}     # NIH splits what CheXpert and VinDr call one finding
+ALIASES = {'Nodule': 'Lung Lesion', 'Mass': 'Lung Lesion'}  # NIH splits what CheXpert and VinDr call one finding
+
 
 def harmonise_scores(scores: np.ndarray, model_findings, targets) -> tuple:
     "(findings, scores) for the `targets` the model can score: each target's probability is the max over the model outputs that map to it."
     cols = {t: [j for j, f in enumerate(model_findings) if ALIASES.get(f, f) == t or f == t] for t in targets}
     kept = [t for t in targets if cols[t]]
-    if not kept: raise ValueError(f'None of the model outputs {list(model_findings)} maps to the external findings {list(targets)}.')
+    if not kept:
+        raise ValueError(
+            f'None of the model outputs {list(model_findings)} maps to the external findings {list(targets)}.'
+        )
     scores = np.asarray(scores, float)
     return kept, np.stack([scores[:, cols[t]].max(1) for t in kept], 1)
 
+
 def harmonise_labels(y: np.ndarray, findings, targets) -> np.ndarray:
     "Labels of `targets` from labels of `findings`: a target is positive if any finding mapping to it is, unknown if all are unknown."
-    y = np.asarray(y, float); out = []
+    y = np.asarray(y, float)
+    out = []
     for t in targets:
         c = [j for j, f in enumerate(findings) if ALIASES.get(f, f) == t or f == t]
-        if not c: raise ValueError(f'No label maps to {t!r}; the labels are {list(findings)}.')
-        sub = y[:, c]; known = ~np.isnan(sub)
+        if not c:
+            raise ValueError(f'No label maps to {t!r}; the labels are {list(findings)}.')
+        sub = y[:, c]
+        known = ~np.isnan(sub)
         out.append(np.where(known.any(1), np.nanmax(np.where(known, sub, -1), 1), np.nan))
     return np.stack(out, 1)
+
 
 def harmonise_store(store: pd.DataFrame, targets) -> pd.DataFrame:
     "A store's rows on `targets` through the label map: per target the max probability (and logit) over the outputs mapping to it; its label positive if any mapped label is, unknown if all are."
     t = store.assign(finding=store.finding.map(lambda f: ALIASES.get(f, f)))
     t = t[t.finding.isin(list(targets))]
     keys = [c for c in t.columns if c not in ('label', 'logit', 'prob')]
-    return t.groupby(keys, sort=False, dropna=False).agg(label=('label', 'max'), logit=('logit', 'max'), prob=('prob', 'max')).reset_index()
+    return (
+        t.groupby(keys, sort=False, dropna=False)
+        .agg(label=('label', 'max'), logit=('logit', 'max'), prob=('prob', 'max'))
+        .reset_index()
+    )
 
 # %% ../nbs/10_external.ipynb #48ba6d84
-def external_cache(out_dir, external_dir=None, max_size: int = 128, n_patients: int = 150, domain: dict | None = None, seed: int = 7) -> Path:
+def external_cache(
+    out_dir, external_dir=None, max_size: int = 128, n_patients: int = 150, domain: dict | None = None, seed: int = 7
+) -> Path:
     "A prepared VinDr-CXR cache: `external_dir` prepared, or VinDr-layout phantoms (other patients, shifted `domain`) written and prepared under `out_dir`."
     out_dir = Path(out_dir)
     if external_dir is None:
         from ssbn_course.layouts import write_phantom_dataset
+
         external_dir = out_dir / 'phantoms-vindr'
         if not (external_dir / 'annotations' / 'annotations_test.csv').exists():
-            write_phantom_dataset(external_dir, 'vindr', n_patients=n_patients, image_size=max(256, max_size), seed=seed, domain=domain, test_fraction=.9, workers=2)
+            write_phantom_dataset(
+                external_dir,
+                'vindr',
+                n_patients=n_patients,
+                image_size=max(256, max_size),
+                seed=seed,
+                domain=domain,
+                test_fraction=0.9,
+                workers=2,
+            )
     cache = out_dir / f'cache-vindr-{max_size}'
     prepare('vindr', external_dir, cache, max_size=max_size, workers=2)
     return cache
+
 
 def score_runs(store_dir, ds, out_dir, split: str = 'external') -> Path:
     "Every trained run of `store_dir` scored once on a new dataset `ds` (its findings reached through the label map), written as a store of the same runs under `out_dir`; ensembles again from their members' logits."
     out_dir, ensembles = Path(out_dir), []
     for r in RunStore(store_dir).runs.itertuples():
         card, rel = r.card, r.run
-        if not card.get('checkpoint'): ensembles.append((rel, card)); continue
-        out = predict(load_trained(r.dir / card['checkpoint']), ds, logits=True); y = out.pop('y')
+        if not card.get('checkpoint'):
+            ensembles.append((rel, card))
+            continue
+        out = predict(load_trained(r.dir / card['checkpoint']), ds, logits=True)
+        y = out.pop('y')
         z = {k: harmonise_scores(v, card['findings'], ds.findings) for k, v in out.items()}
-        if any(f != list(ds.findings) for f, _ in z.values()): raise ValueError(f'{rel} cannot score all of {ds.findings} through the label map.')
-        write_run(out_dir / rel, card, prediction_table(ds.table, y, {k: v for k, (_, v) in z.items()}, ds.findings, split))
-    for rel, card in ensembles: write_ensemble(out_dir / rel, [(out_dir / rel).parent / m for m in card['members']])
+        if any(f != list(ds.findings) for f, _ in z.values()):
+            raise ValueError(f'{rel} cannot score all of {ds.findings} through the label map.')
+        write_run(
+            out_dir / rel, card, prediction_table(ds.table, y, {k: v for k, (_, v) in z.items()}, ds.findings, split)
+        )
+    for rel, card in ensembles:
+        write_ensemble(out_dir / rel, [(out_dir / rel).parent / m for m in card['members']])
     return out_dir
 
 # %% ../nbs/10_external.ipynb #41466ade
-def internal_external(internal: dict, external: dict, findings, n_boot: int = 300, seed: int = 0, alpha: float = .05) -> pd.DataFrame:
+def internal_external(
+    internal: dict, external: dict, findings, n_boot: int = 300, seed: int = 0, alpha: float = 0.05
+) -> pd.DataFrame:
     """Tidy table per (model, seed, finding): internal and external AUC, the drop, and its bootstrap CI (`ci_low`, `ci_high`).
     `internal`, `external`: {label: `Scores`} of the same runs on the two test sets (chapter 5a's `outputs`)."""
     rows = []
     for m, si in internal.items():
-        si, se = si.on(findings=findings), external[m].on(findings=findings)            # the same column order
+        si, se = si.on(findings=findings), external[m].on(findings=findings)  # the same column order
         for s, p_int in zip(si.seeds, si.p):
             p_ext = se.of_seed(s)
-            a_i, a_e = per_finding_auc(si.y, p_int, findings).to_numpy(), per_finding_auc(se.y, p_ext, findings).to_numpy()
-            d = bootstrap_aucs(si.y, p_int, si.patients, n_boot, seed) - bootstrap_aucs(se.y, p_ext, se.patients, n_boot, seed + 1)   # independent sets: unpaired
+            a_i, a_e = (
+                per_finding_auc(si.y, p_int, findings).to_numpy(),
+                per_finding_auc(se.y, p_ext, findings).to_numpy(),
+            )
+            d = bootstrap_aucs(si.y, p_int, si.patients, n_boot, seed) - bootstrap_aucs(
+                se.y, p_ext, se.patients, n_boot, seed + 1
+            )  # independent sets: unpaired
             lo, hi = interval(d, alpha)
-            rows += [dict(model=m, seed=s, finding=f, internal=a_i[j], external=a_e[j], drop=a_i[j] - a_e[j], ci_low=lo[j], ci_high=hi[j]) for j, f in enumerate(findings)]
+            rows += [
+                dict(
+                    model=m,
+                    seed=s,
+                    finding=f,
+                    internal=a_i[j],
+                    external=a_e[j],
+                    drop=a_i[j] - a_e[j],
+                    ci_low=lo[j],
+                    ci_high=hi[j],
+                )
+                for j, f in enumerate(findings)
+            ]
     return pd.DataFrame(rows)

@@ -4,7 +4,11 @@
 
 # %% ../nbs/11_inference.ipynb #43cdaa8e
 from __future__ import annotations
-import copy, itertools, math, time, warnings
+import copy
+import itertools
+import math
+import time
+import warnings
 import numpy as np
 import pandas as pd
 import torch
@@ -29,43 +33,64 @@ def size_subsets(sizes) -> list:
     sizes = sorted(int(s) for s in sizes)
     return [c for k in range(1, len(sizes) + 1) for c in itertools.combinations(sizes, k)]
 
+
 def subset_name(sizes, all_sizes) -> str:
     "The name of the SSBN model run at a subset of its sizes: 'SSBN' for all of them, else 'SSBN @ 32' or 'SSBN @ 32+64'."
     sizes = tuple(sorted(int(s) for s in sizes))
     return 'SSBN' if sizes == tuple(sorted(int(s) for s in all_sizes)) else 'SSBN @ ' + '+'.join(map(str, sizes))
 
+
 @torch.no_grad()
 def flops_per_image(model, sizes=None) -> int:
     "FLOPs of one forward pass of a multi-size `model` on one image at `sizes` (default: all of its sizes), counted by PyTorch's `FlopCounterMode`: convolutions and matrix products, 2 per multiply-add."
     from torch.utils.flop_counter import FlopCounterMode
+
     sizes = tuple(sorted(int(s) for s in (sizes or model.sizes)))
     x = torch.zeros(1, 1, max(sizes), max(sizes), device=next(model.parameters()).device)
     counter = FlopCounterMode(display=False)
-    with counter: model.eval()(x, sizes)
+    with counter:
+        model.eval()(x, sizes)
     return int(counter.get_total_flops())
+
 
 @torch.no_grad()
 def seconds_per_image(model, sizes=None, batch: int = 16, repeats: int = 5) -> float:
     "Median wall time per image of `model` at `sizes`, on a batch of `batch` images given at the largest size (resizing included), after one warm-up pass, on the model's device."
-    sizes = tuple(sorted(int(s) for s in (sizes or model.sizes))); dev = next(model.parameters()).device
+    sizes = tuple(sorted(int(s) for s in (sizes or model.sizes)))
+    dev = next(model.parameters()).device
     x = torch.randn(batch, 1, max(sizes), max(sizes), device=dev)
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
-    model.eval()(x, sizes); times = []
+    model.eval()(x, sizes)
+    times = []
     for _ in range(repeats):
-        sync(); t = time.perf_counter(); model(x, sizes); sync(); times.append(time.perf_counter() - t)
+        sync()
+        t = time.perf_counter()
+        model(x, sizes)
+        sync()
+        times.append(time.perf_counter() - t)
     return float(np.median(times)) / batch
+
 
 def compute_table(ssbn, singles: dict, batch: int = 16, repeats: int = 5, timing: bool = True) -> pd.DataFrame:
     """GFLOPs (and, with `timing`, milliseconds) per image of every single-size model (`singles`: {name: model}), their ensemble, and the SSBN
     model at every subset of its sizes; `reference` marks the SSBN model at all of its sizes, the configuration the others are compared with."""
     configs = [(n, SINGLE, m, m.sizes) for n, m in singles.items()]
-    if len(singles) > 1: configs.append((run_name(ENSEMBLE, 'mean', ''), ENSEMBLE, SizeEnsemble(list(singles.values())), None))
+    if len(singles) > 1:
+        configs.append((run_name(ENSEMBLE, 'mean', ''), ENSEMBLE, SizeEnsemble(list(singles.values())), None))
     configs += [(subset_name(S, ssbn.sizes), SSBN, ssbn, S) for S in size_subsets(ssbn.sizes)]
     rows = []
     for name, kind, m, S in configs:
         S = tuple(S or m.sizes)
-        rows.append(dict(name=name, kind=kind, sizes='/'.join(map(str, S)), reference=kind == SSBN and len(S) == len(ssbn.sizes), gflops=flops_per_image(m, S) / 1e9,
-                         ms_per_image=1e3 * seconds_per_image(m, S, batch, repeats) if timing else float('nan')))
+        rows.append(
+            dict(
+                name=name,
+                kind=kind,
+                sizes='/'.join(map(str, S)),
+                reference=kind == SSBN and len(S) == len(ssbn.sizes),
+                gflops=flops_per_image(m, S) / 1e9,
+                ms_per_image=1e3 * seconds_per_image(m, S, batch, repeats) if timing else float('nan'),
+            )
+        )
     return pd.DataFrame(rows)
 
 # %% ../nbs/11_inference.ipynb #e190e27e
@@ -77,24 +102,37 @@ def per_size_logits(models: dict, ds, batch_size: int = 16) -> dict:
         out[seed] = {s: z[s] for s in m.sizes}
     return out
 
+
 @torch.no_grad()
 def fused_logits(models: dict, logits: dict, sizes) -> np.ndarray:
     "Seeds x cases x findings logits of each seed's model fusing its per-size `logits` at `sizes` only, by the model's own rule."
     device = lambda m: next(m.parameters()).device
-    return np.stack([models[s].fuse({k: torch.as_tensor(logits[s][k], device=device(models[s])) for k in sorted(sizes)}).cpu().numpy() for s in models])
+    return np.stack(
+        [
+            models[s]
+            .fuse({k: torch.as_tensor(logits[s][k], device=device(models[s])) for k in sorted(sizes)})
+            .cpu()
+            .numpy()
+            for s in models
+        ]
+    )
 
-def sigmoid(z): return 1 / (1 + np.exp(-np.asarray(z, float)))
 
-def mean_auc_interval(y, p, patients, n_boot: int = 1000, seed: int = 0, alpha: float = .05) -> dict:
+def sigmoid(z):
+    return 1 / (1 + np.exp(-np.asarray(z, float)))
+
+
+def mean_auc_interval(y, p, patients, n_boot: int = 1000, seed: int = 0, alpha: float = 0.05) -> dict:
     "Mean AUC over findings of `p` (cases x findings, or seeds x cases x findings averaged over seeds) with a patient-bootstrap percentile interval."
     y, p = np.asarray(y, float), np.asarray(p, float)
     p = p[None] if p.ndim == 2 else p
     with warnings.catch_warnings():
-        warnings.simplefilter('ignore', RuntimeWarning)                       # a resample without one class has no AUC: it drops out
+        warnings.simplefilter('ignore', RuntimeWarning)  # a resample without one class has no AUC: it drops out
         point = float(np.nanmean(resampled_aucs(y, p, np.ones((1, len(y))))))
         boot = np.nanmean(resampled_aucs(y, p, resample_weights(patients, n_boot, seed)), 1)
     lo, hi = interval(boot, alpha)
     return dict(auc=point, ci_low=float(lo), ci_high=float(hi))
+
 
 def pareto_front(cost, value) -> np.ndarray:
     "True for each point no other point beats: none is at most as costly and at least as good, and strictly better in one."
@@ -102,54 +140,82 @@ def pareto_front(cost, value) -> np.ndarray:
     return np.array([not np.any((cost <= c) & (value >= v) & ((cost < c) | (value > v))) for c, v in zip(cost, value)])
 
 # %% ../nbs/11_inference.ipynb #c333031c
-def frontier_sentences(frontier: pd.DataFrame, margin: float = .01) -> list:
+def frontier_sentences(frontier: pd.DataFrame, margin: float = 0.01) -> list:
     "What a frontier table (`name`, `gflops`, `auc`, the paired difference from the `reference` configuration with its interval, and `on_frontier`) shows, as sentences generated from its numbers."
     full = frontier[frontier.reference].iloc[0]
     on = frontier[frontier.on_frontier].sort_values('gflops')
-    out = ['On the frontier, cheapest first: ' + '; '.join(f'{r.name} ({r.gflops:.3g} GFLOPs, AUC {r.auc:.3f})' for r in on.itertuples()) + '.']
+    out = [
+        'On the frontier, cheapest first: '
+        + '; '.join(f'{r.name} ({r.gflops:.3g} GFLOPs, AUC {r.auc:.3f})' for r in on.itertuples())
+        + '.'
+    ]
     others = frontier[~frontier.reference]
     better, worse = others[others.diff_ci_low > 0], others[others.diff_ci_high < 0]
-    out.append(f'Shown better than the full SSBN model (AUC {full.auc:.3f}, {full.gflops:.3g} GFLOPs), interval above 0: '
-               + (', '.join(f'{r.name} ({r.diff_vs_ssbn:+.3f}, {r.diff_ci_low:+.3f} to {r.diff_ci_high:+.3f})' for r in better.itertuples()) or 'none') + '.')
-    out.append('Shown worse, interval below 0: ' + (', '.join(f'{r.name} ({r.diff_vs_ssbn:+.3f})' for r in worse.itertuples()) or 'none') + '.')
+    out.append(
+        f'Shown better than the full SSBN model (AUC {full.auc:.3f}, {full.gflops:.3g} GFLOPs), interval above 0: '
+        + (
+            ', '.join(
+                f'{r.name} ({r.diff_vs_ssbn:+.3f}, {r.diff_ci_low:+.3f} to {r.diff_ci_high:+.3f})'
+                for r in better.itertuples()
+            )
+            or 'none'
+        )
+        + '.'
+    )
+    out.append(
+        'Shown worse, interval below 0: '
+        + (', '.join(f'{r.name} ({r.diff_vs_ssbn:+.3f})' for r in worse.itertuples()) or 'none')
+        + '.'
+    )
     cheap = others[(others.diff_ci_low > -margin) & (others.gflops < full.gflops)].sort_values('gflops')
     if len(cheap):
         c = cheap.iloc[0]
-        out.append(f'The cheapest configuration not worse than the full SSBN model by {margin} or more (interval of the difference above −{margin}): '
-                   f'{c["name"]}, {c.gflops:.3g} GFLOPs ({100 * (1 - c.gflops / full.gflops):.0f} % less compute), difference {c.diff_vs_ssbn:+.3f} '
-                   f'({c.diff_ci_low:+.3f} to {c.diff_ci_high:+.3f}).')
-    else: out.append(f'No cheaper configuration is shown to be within {margin} of the full SSBN model.')
+        out.append(
+            f'The cheapest configuration not worse than the full SSBN model by {margin} or more (interval of the difference above −{margin}): '
+            f'{c["name"]}, {c.gflops:.3g} GFLOPs ({100 * (1 - c.gflops / full.gflops):.0f} % less compute), difference {c.diff_vs_ssbn:+.3f} '
+            f'({c.diff_ci_low:+.3f} to {c.diff_ci_high:+.3f}).'
+        )
+    else:
+        out.append(f'No cheaper configuration is shown to be within {margin} of the full SSBN model.')
     return out
 
 # %% ../nbs/11_inference.ipynb #279dd362
 def youden_centres(y, z) -> np.ndarray:
     "Per finding, the logit threshold that maximises sensitivity + specificity on labels `y` and logits `z` (cases x findings); NaN where a finding lacks a class."
     from sklearn.metrics import roc_curve
+
     out = np.full(y.shape[1], np.nan)
     for j in range(y.shape[1]):
         k = ~np.isnan(y[:, j])
-        if len(np.unique(y[k, j])) < 2: continue
+        if len(np.unique(y[k, j])) < 2:
+            continue
         fpr, tpr, thr = roc_curve(y[k, j], z[k, j])
-        out[j] = thr[1:][np.argmax((tpr - fpr)[1:])]                 # thr[0] is roc_curve's +inf sentinel
+        out[j] = thr[1:][np.argmax((tpr - fpr)[1:])]  # thr[0] is roc_curve's +inf sentinel
     return out
+
 
 def cascade(stage_logits: list, centres: list, width: float) -> tuple:
     "Every case through stage 1; a case goes on to the next stage while any finding's logit lies within `width` of that stage's centre (or that finding has no centre). Returns (each case's logits at the stage it stopped, that stage, 0-based)."
     final, stop = np.array(stage_logits[-1], float), np.full(len(stage_logits[0]), len(stage_logits) - 1)
     going = np.ones(len(final), bool)
     for k, (z, c) in enumerate(zip(stage_logits[:-1], centres[:-1])):
-        unsure = ((np.abs(np.asarray(z) - c) < width) | np.isnan(c)).any(1)      # no threshold for a finding (one class in validation): unsure
+        unsure = ((np.abs(np.asarray(z) - c) < width) | np.isnan(c)).any(
+            1
+        )  # no threshold for a finding (one class in validation): unsure
         done = going & ~unsure
         final[done], stop[done] = np.asarray(z)[done], k
         going &= unsure
     return final, stop
 
+
 def band_width(stage_logits, centres, share: float) -> float:
     "The half-width (logits) at which a `share` of these cases has some finding's logit within the width of its centre: the width that sends that share on from this stage."
-    if share >= 1: return float('inf')
-    c = np.where(np.isnan(centres), np.inf, centres)             # a finding without a centre is always unsure (see `cascade`)
+    if share >= 1:
+        return float('inf')
+    c = np.where(np.isnan(centres), np.inf, centres)  # a finding without a centre is always unsure (see `cascade`)
     distance = np.abs(np.asarray(stage_logits) - c).min(1)
-    return float(np.quantile(distance, share)) if share > 0 else 0.
+    return float(np.quantile(distance, share)) if share > 0 else 0.0
+
 
 def cascade_sweep(models: dict, z_val: dict, z_test: dict, y_val, y_test, stage_gflops, bands) -> tuple:
     """The cascade over the models' sizes, smallest first, for each `band` (the share of validation cases the smallest
@@ -157,7 +223,7 @@ def cascade_sweep(models: dict, z_val: dict, z_test: dict, y_val, y_test, stage_
     over findings and seeds, the mean width in logits, mean GFLOPs per image, share of cases that reach each size), and
     per band the test probabilities (seeds x cases x findings) and GFLOPs per case (seeds x cases)."""
     sizes = next(iter(models.values())).sizes
-    stages, cost = [sizes[:k + 1] for k in range(len(sizes))], np.asarray(stage_gflops, float)
+    stages, cost = [sizes[: k + 1] for k in range(len(sizes))], np.asarray(stage_gflops, float)
     runs = {}
     for s in models:
         zv = [fused_logits({s: models[s]}, {s: z_val[s]}, S)[0] for S in stages]
@@ -165,47 +231,92 @@ def cascade_sweep(models: dict, z_val: dict, z_test: dict, y_val, y_test, stage_
         centres = [youden_centres(y_val, z) for z in zv]
         for b in bands:
             w = band_width(zv[0], centres[0], b)
-            for split, z in (('val', zv), ('test', zt)): runs.setdefault((b, split), []).append((w, *cascade(z, centres, w)))
+            for split, z in (('val', zv), ('test', zt)):
+                runs.setdefault((b, split), []).append((w, *cascade(z, centres, w)))
     rows, probs, per_case = [], {}, {}
     for (b, split), rs in runs.items():
         y = y_val if split == 'val' else y_test
         p, stops = sigmoid(np.stack([f for _, f, _ in rs])), np.stack([st for _, _, st in rs])
-        rows.append(dict(band=b, split=split, width=float(np.mean([w for w, _, _ in rs])), mean_auc=float(np.nanmean(resampled_aucs(y, p, np.ones((1, len(y)))))),
-                         gflops=float(cost[stops].mean()), **{f'reach {sizes[k]} px': float((stops >= k).mean()) for k in range(1, len(sizes))}))
-        if split == 'test': probs[b], per_case[b] = p, cost[stops]
+        rows.append(
+            dict(
+                band=b,
+                split=split,
+                width=float(np.mean([w for w, _, _ in rs])),
+                mean_auc=float(np.nanmean(resampled_aucs(y, p, np.ones((1, len(y)))))),
+                gflops=float(cost[stops].mean()),
+                **{f'reach {sizes[k]} px': float((stops >= k).mean()) for k in range(1, len(sizes))},
+            )
+        )
+        if split == 'test':
+            probs[b], per_case[b] = p, cost[stops]
     return pd.DataFrame(rows), probs, per_case
+
 
 def choose_band(sweep: pd.DataFrame, margin: float) -> float:
     "The band the validation split chooses: the cheapest whose validation mean AUC is within half the `margin` of the full model's (band 1); 1 when the validation split has no AUC to compare. Test rows are never read."
     v = sweep[sweep.split == 'val']
     full = v.loc[v.band >= 1, 'mean_auc'].iloc[0]
     ok = v[v.mean_auc >= full - margin / 2]
-    return float(ok.sort_values(['gflops', 'band']).band.iloc[0]) if len(ok) else 1.
+    return float(ok.sort_values(['gflops', 'band']).band.iloc[0]) if len(ok) else 1.0
 
 # %% ../nbs/11_inference.ipynb #8d8c6fbe
-def cascade_result(sweep: pd.DataFrame, probs: dict, per_case: dict, y, full_probs, patients, full_gflops: float, margin: float, n_boot: int = 1000, seed: int = 0) -> dict:
+def cascade_result(
+    sweep: pd.DataFrame,
+    probs: dict,
+    per_case: dict,
+    y,
+    full_probs,
+    patients,
+    full_gflops: float,
+    margin: float,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict:
     "The band the validation split chooses, scored on test: its AUC difference from the full model (paired bootstrap), whether it is within `margin` (interval included), and the compute it saves with a patient-bootstrap interval."
     w = choose_band(sweep, margin)
     d = paired_bootstrap(y, probs[w], full_probs, patients, n_boot, seed)
-    cost = per_case[w].mean(0)                                              # GFLOPs per case, averaged over seeds
+    cost = per_case[w].mean(0)  # GFLOPs per case, averaged over seeds
     W = resample_weights(patients, n_boot, seed)
     saved = 1 - (W @ cost) / W.sum(1) / full_gflops
     lo, hi = interval(saved)
-    return dict(band=w, width=float(sweep.width[(sweep.band == w) & (sweep.split == 'test')].iloc[0]), diff=d['diff'], ci_low=d['ci_low'], ci_high=d['ci_high'], non_inferior=bool(d['ci_low'] > -margin), margin=margin,
-                gflops=float(cost.mean()), full_gflops=full_gflops, saved=float(1 - cost.mean() / full_gflops), saved_ci_low=float(lo), saved_ci_high=float(hi))
+    return dict(
+        band=w,
+        width=float(sweep.width[(sweep.band == w) & (sweep.split == 'test')].iloc[0]),
+        diff=d['diff'],
+        ci_low=d['ci_low'],
+        ci_high=d['ci_high'],
+        non_inferior=bool(d['ci_low'] > -margin),
+        margin=margin,
+        gflops=float(cost.mean()),
+        full_gflops=full_gflops,
+        saved=float(1 - cost.mean() / full_gflops),
+        saved_ci_low=float(lo),
+        saved_ci_high=float(hi),
+    )
+
 
 def cascade_sentence(r: dict) -> str:
     "What `cascade_result` shows, generated from it."
-    if r['band'] >= 1:                                                      # the full model: nothing to say about savings
-        return (f"The validation split finds no band cheaper than the full model within half the margin of {r['margin']}: the cascade sends every "
-                f"case on (band 1), so on test it is the full model ({r['full_gflops']:.3g} GFLOPs per image) and saves nothing here.")
-    s = (f"The validation split chooses band {r['band']:g} (the smallest size sends on {100 * r['band']:.0f} % of validation cases; ±{r['width']:.2g} logits). On test, the cascade costs {r['gflops']:.3g} GFLOPs per image against "
-         f"{r['full_gflops']:.3g} for the full model, {100 * r['saved']:.0f} % less compute (95 % CI {100 * r['saved_ci_low']:.0f} to {100 * r['saved_ci_high']:.0f} %), "
-         f"at a mean-AUC difference of {r['diff']:+.3f} (95 % CI {r['ci_low']:+.3f} to {r['ci_high']:+.3f}). ")
-    if not r['non_inferior']: return s + f"The interval reaches below −{r['margin']}: this test set cannot show that the cascade is within {r['margin']} of the full model."
-    s += f"The interval lies above −{r['margin']}: the cascade is within the margin of {r['margin']} (non-inferior)"
-    if r['ci_high'] < 0: return s + f", although it is shown to lose {-r['diff']:.3f} (the interval lies below 0)."
-    if r['ci_low'] > 0: return s + ', and shown better than the full model (the interval lies above 0).'
+    if r['band'] >= 1:  # the full model: nothing to say about savings
+        return (
+            f'The validation split finds no band cheaper than the full model within half the margin of {r["margin"]}: the cascade sends every '
+            f'case on (band 1), so on test it is the full model ({r["full_gflops"]:.3g} GFLOPs per image) and saves nothing here.'
+        )
+    s = (
+        f'The validation split chooses band {r["band"]:g} (the smallest size sends on {100 * r["band"]:.0f} % of validation cases; ±{r["width"]:.2g} logits). On test, the cascade costs {r["gflops"]:.3g} GFLOPs per image against '
+        f'{r["full_gflops"]:.3g} for the full model, {100 * r["saved"]:.0f} % less compute (95 % CI {100 * r["saved_ci_low"]:.0f} to {100 * r["saved_ci_high"]:.0f} %), '
+        f'at a mean-AUC difference of {r["diff"]:+.3f} (95 % CI {r["ci_low"]:+.3f} to {r["ci_high"]:+.3f}). '
+    )
+    if not r['non_inferior']:
+        return (
+            s
+            + f'The interval reaches below −{r["margin"]}: this test set cannot show that the cascade is within {r["margin"]} of the full model.'
+        )
+    s += f'The interval lies above −{r["margin"]}: the cascade is within the margin of {r["margin"]} (non-inferior)'
+    if r['ci_high'] < 0:
+        return s + f', although it is shown to lose {-r["diff"]:.3f} (the interval lies below 0).'
+    if r['ci_low'] > 0:
+        return s + ', and shown better than the full model (the interval lies above 0).'
     return s + ', and no difference from the full model is shown.'
 
 # %% ../nbs/11_inference.ipynb #0ad2d2c4
@@ -213,31 +324,40 @@ def default_unseen_sizes(sizes) -> list:
     "Sizes a model trained at `sizes` never saw: the geometric mean of each neighbouring pair, the smallest / √2 (when at least 32 px, the networks' stride) and the largest × 1.5, rounded to 16 px."
     sizes = sorted(int(s) for s in sizes)
     r16 = lambda v: int(16 * round(v / 16))
-    out = [r16(math.sqrt(a * b)) for a, b in zip(sizes, sizes[1:])] + [r16(sizes[0] / math.sqrt(2)), r16(1.5 * sizes[-1])]
+    out = [r16(math.sqrt(a * b)) for a, b in zip(sizes, sizes[1:])] + [
+        r16(sizes[0] / math.sqrt(2)),
+        r16(1.5 * sizes[-1]),
+    ]
     return sorted({s for s in out if s >= 32 and s not in sizes})
+
 
 def log_neighbours(size: int, trained) -> tuple:
     "(lower, upper, t): the two trained sizes around `size` (the two nearest when it lies outside them) and its position t in log size (0 at lower, 1 at upper; outside [0, 1] beyond them)."
     trained = sorted(int(s) for s in trained)
-    if len(trained) < 2: raise ValueError(f'Interpolating needs two trained sizes; this model has {trained}.')
+    if len(trained) < 2:
+        raise ValueError(f'Interpolating needs two trained sizes; this model has {trained}.')
     i = min(max(int(np.searchsorted(trained, size)), 1), len(trained) - 1)
     lo, hi = trained[i - 1], trained[i]
     return lo, hi, math.log(size / lo) / math.log(hi / lo)
 
+
 @torch.no_grad()
 def add_interpolated_size(model, size: int):
     "Give the SSBN layers of a `MultiSizeNet` a BatchNorm for `size` interpolated between its neighbouring trained sizes in log size (γ, β, mean linearly; variance log-linearly)."
-    if any(l.share_stats for l in ssbn_layers(model.encoder)): raise ValueError('This model shares BatchNorm statistics across sizes: there is nothing to interpolate.')
+    if any(l.share_stats for l in ssbn_layers(model.encoder)):
+        raise ValueError('This model shares BatchNorm statistics across sizes: there is nothing to interpolate.')
     lo, hi, t = log_neighbours(size, model.sizes)
     add_size(model.encoder, size, like=lo)
     for l in ssbn_layers(model.encoder):
         a, b, new = l.bns[str(lo)], l.bns[str(hi)], l.bns[str(size)]
         if new.affine:
-            new.weight.copy_(torch.lerp(a.weight, b.weight, t)); new.bias.copy_(torch.lerp(a.bias, b.bias, t))
+            new.weight.copy_(torch.lerp(a.weight, b.weight, t))
+            new.bias.copy_(torch.lerp(a.bias, b.bias, t))
         if new.track_running_stats:
             new.running_mean.copy_(torch.lerp(a.running_mean, b.running_mean, t))
             new.running_var.copy_(torch.exp(torch.lerp(a.running_var.log(), b.running_var.log(), t)))
     return model
+
 
 def image_batches(ds, size: int, n: int | None = None, batch_size: int = 64, device='cpu'):
     "Normalised batches of the first `n` images of `ds` (default: all) at `size` px, three channels, as the networks take them."
@@ -246,25 +366,36 @@ def image_batches(ds, size: int, n: int | None = None, batch_size: int = 64, dev
         x, _ = collate(ds, range(i, min(i + batch_size, n)))
         yield multi_size_batch(x, [size], device)[size].expand(-1, 3, -1, -1)
 
+
 def add_recalibrated_size(model, size: int, train_ds, n_images: int = 256):
     "Give a `MultiSizeNet` a BatchNorm for `size`: the nearest trained size's γ/β, with statistics re-estimated from `n_images` training images at `size` (FixRes)."
     add_size(model.encoder, size, like=nearest_size(size, model.sizes))
     recalibrate_bn(model.encoder, image_batches(train_ds, size, n_images, device=next(model.parameters()).device), size)
     return model
 
+
 @torch.no_grad()
 def logits_at_size(model, ds, size: int, bn_size: int | None = None, batch_size: int = 16) -> np.ndarray:
     "Logits (cases x findings) of a `MultiSizeNet` on every image of `ds` at `size` px, through the BatchNorms of `bn_size` (default `size`, which the encoder must know)."
     model.eval()
-    return torch.cat([model.logits_at(x, bn_size or size).float().cpu() for x in image_batches(ds, size, batch_size=batch_size, device=next(model.parameters()).device)]).numpy()
+    return torch.cat(
+        [
+            model.logits_at(x, bn_size or size).float().cpu()
+            for x in image_batches(ds, size, batch_size=batch_size, device=next(model.parameters()).device)
+        ]
+    ).numpy()
+
 
 UNSEEN_METHODS = ('nearest', 'interpolated', 're-estimated (FixRes)')
+
 
 def unseen_size_logits(model, size: int, ds, train_ds, n_images: int = 256, batch_size: int = 16) -> dict:
     "{method: logits on `ds` at `size`} for the three ways of giving a trained SSBN model a BatchNorm for a size it never saw (the model is left unchanged)."
     out = {'nearest': logits_at_size(model, ds, size, nearest_size(size, model.sizes), batch_size)}
-    m = add_interpolated_size(copy.deepcopy(model), size); out['interpolated'] = logits_at_size(m, ds, size, batch_size=batch_size)
-    m = add_recalibrated_size(copy.deepcopy(model), size, train_ds, n_images); out['re-estimated (FixRes)'] = logits_at_size(m, ds, size, batch_size=batch_size)
+    m = add_interpolated_size(copy.deepcopy(model), size)
+    out['interpolated'] = logits_at_size(m, ds, size, batch_size=batch_size)
+    m = add_recalibrated_size(copy.deepcopy(model), size, train_ds, n_images)
+    out['re-estimated (FixRes)'] = logits_at_size(m, ds, size, batch_size=batch_size)
     return out
 
 # %% ../nbs/11_inference.ipynb #b771b50f
@@ -276,23 +407,57 @@ def unseen_size_comparisons(probs: dict, y, patients, trained, n_boot: int = 100
     for s in sorted({s for m, s in probs if m != 'trained'}):
         below = max([t for t in trained if t < s], default=trained[0])
         where = 'between' if trained[0] < s < trained[-1] else 'beyond'
-        pairs = [(m, 'trained below', f'trained {below} px', probs['trained', below]) for m in UNSEEN_METHODS] + [(m, 'nearest', 'nearest', probs['nearest', s]) for m in UNSEEN_METHODS[1:]]
+        pairs = [(m, 'trained below', f'trained {below} px', probs['trained', below]) for m in UNSEEN_METHODS] + [
+            (m, 'nearest', 'nearest', probs['nearest', s]) for m in UNSEEN_METHODS[1:]
+        ]
         for m, reference, against, ref in pairs:
             d = paired_bootstrap(y, probs[m, s], ref, patients, n_boot, seed)
-            rows.append(dict(size=s, where=where, method=m, reference=reference, against=against, auc=d['mean_auc1'], auc_against=d['mean_auc2'], diff=d['diff'], ci_low=d['ci_low'], ci_high=d['ci_high'],
-                             verdict='better' if d['ci_low'] > 0 else 'worse' if d['ci_high'] < 0 else 'no difference shown'))
+            rows.append(
+                dict(
+                    size=s,
+                    where=where,
+                    method=m,
+                    reference=reference,
+                    against=against,
+                    auc=d['mean_auc1'],
+                    auc_against=d['mean_auc2'],
+                    diff=d['diff'],
+                    ci_low=d['ci_low'],
+                    ci_high=d['ci_high'],
+                    verdict='better' if d['ci_low'] > 0 else 'worse' if d['ci_high'] < 0 else 'no difference shown',
+                )
+            )
     return pd.DataFrame(rows)
+
 
 def unseen_size_sentences(comparisons: pd.DataFrame) -> list:
     "What `unseen_size_comparisons` shows: per method, where it beats or loses to the nearest size's BatchNorm, and where it holds up against the trained size below it or falls under it."
     out, c = [], comparisons
     for m in UNSEEN_METHODS[1:]:
         v = c[(c.method == m) & (c.reference == 'nearest')]
-        say = lambda verdict: ', '.join(f'{r.size} px ({r.diff:+.3f}, {r.ci_low:+.3f} to {r.ci_high:+.3f})' for r in v[v.verdict == verdict].itertuples()) or 'none'
-        out.append(f"**{m}** against the nearest size's BatchNorm: better at {say('better')}; worse at {say('worse')}; no difference shown at {say('no difference shown')}.")
+        say = lambda verdict, v=v: (
+            ', '.join(
+                f'{r.size} px ({r.diff:+.3f}, {r.ci_low:+.3f} to {r.ci_high:+.3f})'
+                for r in v[v.verdict == verdict].itertuples()
+            )
+            or 'none'
+        )
+        out.append(
+            f"**{m}** against the nearest size's BatchNorm: better at {say('better')}; worse at {say('worse')}; no difference shown at {say('no difference shown')}."
+        )
     t = c[c.reference == 'trained below']
-    level = [f'{r.method} at {r.size} px ({r.diff:+.3f}, {r.ci_low:+.3f} to {r.ci_high:+.3f})' for r in t[t.verdict != 'worse'].itertuples()]
-    worse = [f'{r.method} at {r.size} px ({r.diff:+.3f}, {r.ci_low:+.3f} to {r.ci_high:+.3f})' for r in t[t.verdict == 'worse'].itertuples()]
-    out.append('Against the trained size just below (which sees fewer pixels): ' + (f"no loss is shown for {', '.join(level)}" if level else 'no method holds up at any unseen size')
-               + (f"; shown worse: {', '.join(worse)}" if worse else '; none is shown worse') + '.')
+    level = [
+        f'{r.method} at {r.size} px ({r.diff:+.3f}, {r.ci_low:+.3f} to {r.ci_high:+.3f})'
+        for r in t[t.verdict != 'worse'].itertuples()
+    ]
+    worse = [
+        f'{r.method} at {r.size} px ({r.diff:+.3f}, {r.ci_low:+.3f} to {r.ci_high:+.3f})'
+        for r in t[t.verdict == 'worse'].itertuples()
+    ]
+    out.append(
+        'Against the trained size just below (which sees fewer pixels): '
+        + (f'no loss is shown for {", ".join(level)}' if level else 'no method holds up at any unseen size')
+        + (f'; shown worse: {", ".join(worse)}' if worse else '; none is shown worse')
+        + '.'
+    )
     return out

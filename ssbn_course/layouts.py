@@ -4,7 +4,9 @@
 
 # %% ../nbs/01a_layouts.ipynb #09a70adf
 from __future__ import annotations
-import hashlib, os, multiprocessing as mp
+import hashlib
+import os
+import multiprocessing as mp
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np
@@ -20,103 +22,242 @@ __all__ = ['NIH_FINDINGS', 'NIH_COLUMNS', 'NIH_BBOX_COLUMNS', 'CHEXPERT_LABELS',
            'write_phantom_dataset']
 
 # %% ../nbs/01a_layouts.ipynb #87d63955
-NIH_FINDINGS = ['Atelectasis', 'Cardiomegaly', 'Consolidation', 'Edema', 'Effusion', 'Emphysema', 'Fibrosis', 'Hernia',
-                'Infiltration', 'Mass', 'Nodule', 'Pleural_Thickening', 'Pneumonia', 'Pneumothorax']
-NIH_COLUMNS = ['Image Index', 'Finding Labels', 'Follow-up #', 'Patient ID', 'Patient Age', 'Patient Gender', 'View Position',
-               'OriginalImage[Width', 'Height]', 'OriginalImagePixelSpacing[x', 'y]']
+NIH_FINDINGS = [
+    'Atelectasis',
+    'Cardiomegaly',
+    'Consolidation',
+    'Edema',
+    'Effusion',
+    'Emphysema',
+    'Fibrosis',
+    'Hernia',
+    'Infiltration',
+    'Mass',
+    'Nodule',
+    'Pleural_Thickening',
+    'Pneumonia',
+    'Pneumothorax',
+]
+NIH_COLUMNS = [
+    'Image Index',
+    'Finding Labels',
+    'Follow-up #',
+    'Patient ID',
+    'Patient Age',
+    'Patient Gender',
+    'View Position',
+    'OriginalImage[Width',
+    'Height]',
+    'OriginalImagePixelSpacing[x',
+    'y]',
+]
 NIH_BBOX_COLUMNS = ['Image Index', 'Finding Label', 'Bbox [x', 'y', 'w', 'h]']
-CHEXPERT_LABELS = ['No Finding', 'Enlarged Cardiomediastinum', 'Cardiomegaly', 'Lung Opacity', 'Lung Lesion', 'Edema', 'Consolidation',
-                   'Pneumonia', 'Atelectasis', 'Pneumothorax', 'Pleural Effusion', 'Pleural Other', 'Fracture', 'Support Devices']
+CHEXPERT_LABELS = [
+    'No Finding',
+    'Enlarged Cardiomediastinum',
+    'Cardiomegaly',
+    'Lung Opacity',
+    'Lung Lesion',
+    'Edema',
+    'Consolidation',
+    'Pneumonia',
+    'Atelectasis',
+    'Pneumothorax',
+    'Pleural Effusion',
+    'Pleural Other',
+    'Fracture',
+    'Support Devices',
+]
 CHEXPERT_COLUMNS = ['Path', 'Sex', 'Age', 'Frontal/Lateral', 'AP/PA'] + CHEXPERT_LABELS
-VINDR_LABELS = ['Aortic enlargement', 'Atelectasis', 'Calcification', 'Cardiomegaly', 'Clavicle fracture', 'Consolidation', 'Edema',
-                'Emphysema', 'Enlarged PA', 'ILD', 'Infiltration', 'Lung Opacity', 'Lung cavity', 'Lung cyst', 'Mediastinal shift',
-                'Nodule/Mass', 'Other lesion', 'Pleural effusion', 'Pleural thickening', 'Pneumothorax', 'Pulmonary fibrosis',
-                'Rib fracture', 'COPD', 'Lung tumor', 'Pneumonia', 'Tuberculosis', 'Other diseases', 'No finding']
-PHANTOM_TO_CHEXPERT = {'Nodule': ['Lung Lesion'], 'Mass': ['Lung Lesion'], 'Pneumothorax': ['Pneumothorax'],
-                       'Cardiomegaly': ['Cardiomegaly', 'Enlarged Cardiomediastinum'], 'Effusion': ['Pleural Effusion'],
-                       'Edema': ['Edema', 'Lung Opacity'], 'Consolidation': ['Consolidation', 'Lung Opacity']}
-PHANTOM_TO_VINDR = {'Nodule': 'Nodule/Mass', 'Mass': 'Nodule/Mass', 'Pneumothorax': 'Pneumothorax', 'Cardiomegaly': 'Cardiomegaly',
-                    'Effusion': 'Pleural effusion', 'Edema': 'Edema', 'Consolidation': 'Consolidation'}
+VINDR_LABELS = [
+    'Aortic enlargement',
+    'Atelectasis',
+    'Calcification',
+    'Cardiomegaly',
+    'Clavicle fracture',
+    'Consolidation',
+    'Edema',
+    'Emphysema',
+    'Enlarged PA',
+    'ILD',
+    'Infiltration',
+    'Lung Opacity',
+    'Lung cavity',
+    'Lung cyst',
+    'Mediastinal shift',
+    'Nodule/Mass',
+    'Other lesion',
+    'Pleural effusion',
+    'Pleural thickening',
+    'Pneumothorax',
+    'Pulmonary fibrosis',
+    'Rib fracture',
+    'COPD',
+    'Lung tumor',
+    'Pneumonia',
+    'Tuberculosis',
+    'Other diseases',
+    'No finding',
+]
+PHANTOM_TO_CHEXPERT = {
+    'Nodule': ['Lung Lesion'],
+    'Mass': ['Lung Lesion'],
+    'Pneumothorax': ['Pneumothorax'],
+    'Cardiomegaly': ['Cardiomegaly', 'Enlarged Cardiomediastinum'],
+    'Effusion': ['Pleural Effusion'],
+    'Edema': ['Edema', 'Lung Opacity'],
+    'Consolidation': ['Consolidation', 'Lung Opacity'],
+}
+PHANTOM_TO_VINDR = {
+    'Nodule': 'Nodule/Mass',
+    'Mass': 'Nodule/Mass',
+    'Pneumothorax': 'Pneumothorax',
+    'Cardiomegaly': 'Cardiomegaly',
+    'Effusion': 'Pleural effusion',
+    'Edema': 'Edema',
+    'Consolidation': 'Consolidation',
+}
 
 # %% ../nbs/01a_layouts.ipynb #4762f367
 def _save_atomic(path: Path, write):
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + '.part')
-    write(tmp); os.replace(tmp, path)
+    write(tmp)
+    os.replace(tmp, path)
+
 
 def _write_dicom(path: Path, img: np.ndarray, image_id: str, monochrome1: bool, bits: int):
     "Write `img` (uint8) as a 16-bit DX DICOM with `bits` stored bits, like VinDr-CXR's files."
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
     v = img.astype(np.uint16) << (bits - 8)
-    if monochrome1: v = (2 ** bits - 1) - v
+    if monochrome1:
+        v = (2**bits - 1) - v
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.1.1'        # Digital X-Ray Image Storage - For Presentation
+    meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.1.1'  # Digital X-Ray Image Storage - For Presentation
     meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=[image_id])
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset(); ds.file_meta = meta
+    ds = Dataset()
+    ds.file_meta = meta
     ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
     ds.Modality, ds.PatientID, ds.StudyInstanceUID = 'DX', '', generate_uid(entropy_srcs=[image_id, 'study'])
     ds.Rows, ds.Columns = img.shape
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, 'MONOCHROME1' if monochrome1 else 'MONOCHROME2'
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, bits, bits - 1, 0
     ds.RescaleIntercept, ds.RescaleSlope = '0', '1'
-    ds.WindowCenter, ds.WindowWidth = str(2 ** (bits - 1)), str(2 ** bits)
+    ds.WindowCenter, ds.WindowWidth = str(2 ** (bits - 1)), str(2**bits)
     ds.PixelData = v.astype('<u2').tobytes()
     _save_atomic(path, lambda p: ds.save_as(p, enforce_file_format=True))
+
 
 def _spec_from_dict(d: dict) -> PhantomSpec:
     "Rebuild a spec sent to a worker process as plain data."
     return PhantomSpec(**{**d, 'lesions': [Lesion(**l) for l in d['lesions']]})
 
+
 def _render_job(job):
     spec, n, path, kind, extra = job
-    if isinstance(spec, dict): spec = _spec_from_dict(spec)
+    if isinstance(spec, dict):
+        spec = _spec_from_dict(spec)
     img, masks = render_phantom(spec, n, with_masks=True)
-    if kind == 'png': _save_atomic(path, lambda p: Image.fromarray(img).save(p, format='PNG'))
+    if kind == 'png':
+        _save_atomic(path, lambda p: Image.fromarray(img).save(p, format='PNG'))
     elif kind == 'jpg':
-        w = extra['width']; c0 = (n - w) // 2
-        _save_atomic(path, lambda p: Image.fromarray(np.ascontiguousarray(img[:, c0:c0 + w])).save(p, format='JPEG', quality=92))
-    elif kind == 'dicom': _write_dicom(path, img, **extra)
+        w = extra['width']
+        c0 = (n - w) // 2
+        _save_atomic(
+            path,
+            lambda p: Image.fromarray(np.ascontiguousarray(img[:, c0 : c0 + w])).save(p, format='JPEG', quality=92),
+        )
+    elif kind == 'dicom':
+        _write_dicom(path, img, **extra)
     return finding_boxes(masks)
+
 
 def _render_all(jobs: list, workers: int | None, desc: str) -> list:
     "Render and write every job, in `workers` processes, with a progress bar; returns each job's finding boxes."
     workers = min(workers or os.cpu_count() or 1, len(jobs) or 1)
-    if workers <= 1: return [_render_job(j) for j in tqdm(jobs, desc=desc)]
-    from ssbn_course.layouts import _render_job as job        # the library's copy: spawned workers import it
-    jobs = [(asdict(j[0]), *j[1:]) for j in jobs]                # plain data, whoever defined the spec class
-    with mp.get_context('spawn').Pool(workers) as pool:          # not fork: forking a process with torch's threads can deadlock
+    if workers <= 1:
+        return [_render_job(j) for j in tqdm(jobs, desc=desc)]
+    from ssbn_course.layouts import _render_job as job  # the library's copy: spawned workers import it
+
+    jobs = [(asdict(j[0]), *j[1:]) for j in jobs]  # plain data, whoever defined the spec class
+    with mp.get_context('spawn').Pool(workers) as pool:  # not fork: forking a process with torch's threads can deadlock
         return list(tqdm(pool.imap(job, jobs, chunksize=4), total=len(jobs), desc=desc))
 
+
 def _truth_rows(spec, image, n):
-    return [dict(image=image, patient=spec.patient, study=spec.study, finding=l.kind, size_mm=round(l.size_mm, 2), size_px=round(l.size_mm * n / FOV_MM, 2),
-                 contrast=round(l.contrast, 4), side=l.side, ctr=round(spec.ctr, 4)) for l in spec.lesions]
+    return [
+        dict(
+            image=image,
+            patient=spec.patient,
+            study=spec.study,
+            finding=l.kind,
+            size_mm=round(l.size_mm, 2),
+            size_px=round(l.size_mm * n / FOV_MM, 2),
+            contrast=round(l.contrast, 4),
+            side=l.side,
+            ctr=round(spec.ctr, 4),
+        )
+        for l in spec.lesions
+    ]
 
 # %% ../nbs/01a_layouts.ipynb #ffb97884
-def write_nih(out, n_patients: int = 100, studies_per_patient: int = 2, image_size: int = 512, seed: int = 0,
-              prevalence=None, domain=None, test_fraction: float = .2, images_per_folder: int = 10000, workers=None,
-              n_test_patients: int | None = None) -> Path:
+def write_nih(
+    out,
+    n_patients: int = 100,
+    studies_per_patient: int = 2,
+    image_size: int = 512,
+    seed: int = 0,
+    prevalence=None,
+    domain=None,
+    test_fraction: float = 0.2,
+    images_per_folder: int = 10000,
+    workers=None,
+    n_test_patients: int | None = None,
+) -> Path:
     """Write a phantom dataset in NIH ChestX-ray14's layout under `out`; return `out`. The test list holds `test_fraction` of the
     patients, or, with `n_test_patients`, a separate cohort of that many further patients with one study each (a powered test set)."""
-    out = Path(out); specs = sample_cohort(n_patients, studies_per_patient, seed, prevalence, domain)
-    if n_test_patients: specs += [sample_spec(seed, p, 0, prevalence, domain) for p in range(n_patients, n_patients + n_test_patients)]
+    out = Path(out)
+    specs = sample_cohort(n_patients, studies_per_patient, seed, prevalence, domain)
+    if n_test_patients:
+        specs += [sample_spec(seed, p, 0, prevalence, domain) for p in range(n_patients, n_patients + n_test_patients)]
     names = [f'{s.patient + 1:08d}_{s.study:03d}.png' for s in specs]
     paths = [out / f'images_{i // images_per_folder + 1:03d}' / 'images' / nm for i, nm in enumerate(names)]
     boxes = _render_all([(s, image_size, p, 'png', None) for s, p in zip(specs, paths)], workers, 'NIH phantoms')
     rows, bbox, truth = [], [], []
     for s, nm, b in zip(specs, names, boxes):
         r = np.random.default_rng([seed, s.patient, 7])
-        rows.append([nm, '|'.join(s.labels) or 'No Finding', s.study, s.patient + 1, int(r.integers(20, 86)), r.choice(['M', 'F']),
-                     'PA' if r.random() < .8 else 'AP', image_size, image_size, round(FOV_MM / image_size, 4), round(FOV_MM / image_size, 4)])
+        rows.append(
+            [
+                nm,
+                '|'.join(s.labels) or 'No Finding',
+                s.study,
+                s.patient + 1,
+                int(r.integers(20, 86)),
+                r.choice(['M', 'F']),
+                'PA' if r.random() < 0.8 else 'AP',
+                image_size,
+                image_size,
+                round(FOV_MM / image_size, 4),
+                round(FOV_MM / image_size, 4),
+            ]
+        )
         bbox += [[nm, k, *v] for k, v in sorted(b.items())]
         truth += _truth_rows(s, nm, image_size)
     pd.DataFrame(rows, columns=NIH_COLUMNS).to_csv(out / 'Data_Entry_2017.csv', index=False)
     pd.DataFrame(bbox, columns=NIH_BBOX_COLUMNS).to_csv(out / 'BBox_List_2017.csv', index=False)
     pd.DataFrame(truth).to_csv(out / 'phantom_truth.csv', index=False)
-    test_patients = set(range(n_patients, n_patients + n_test_patients)) if n_test_patients else held_out_patients([s.patient for s in specs], test_fraction, [seed, 77])
+    test_patients = (
+        set(range(n_patients, n_patients + n_test_patients))
+        if n_test_patients
+        else held_out_patients([s.patient for s in specs], test_fraction, [seed, 77])
+    )
     (out / 'test_list.txt').write_text(''.join(nm + '\n' for s, nm in zip(specs, names) if s.patient in test_patients))
-    (out / 'train_val_list.txt').write_text(''.join(nm + '\n' for s, nm in zip(specs, names) if s.patient not in test_patients))
+    (out / 'train_val_list.txt').write_text(
+        ''.join(nm + '\n' for s, nm in zip(specs, names) if s.patient not in test_patients)
+    )
     return out
 
 # %% ../nbs/01a_layouts.ipynb #ca17a5ee
@@ -126,76 +267,163 @@ def _chexpert_values(spec, rng, valid: bool) -> dict:
     vals = {}
     for c in CHEXPERT_LABELS[1:]:
         u = rng.random()
-        if valid: vals[c] = float(c in pos)
-        elif c in pos: vals[c] = -1. if u < .15 else 1.
-        else: vals[c] = np.nan if u < .65 else (0. if u < .95 else -1.)
-    abnormal = any(v in (1., -1.) for c, v in vals.items() if c != 'Support Devices')
-    vals['No Finding'] = (0. if abnormal else 1.) if valid else (np.nan if abnormal else 1.)
+        if valid:
+            vals[c] = float(c in pos)
+        elif c in pos:
+            vals[c] = -1.0 if u < 0.15 else 1.0
+        else:
+            vals[c] = np.nan if u < 0.65 else (0.0 if u < 0.95 else -1.0)
+    abnormal = any(v in (1.0, -1.0) for c, v in vals.items() if c != 'Support Devices')
+    vals['No Finding'] = (0.0 if abnormal else 1.0) if valid else (np.nan if abnormal else 1.0)
     return vals
 
-def write_chexpert(out, n_patients: int = 100, studies_per_patient: int = 2, image_size: int = 512, seed: int = 0,
-                   prevalence=None, domain=None, valid_fraction: float = .1, width_ratio: float = .84, workers=None) -> Path:
+
+def write_chexpert(
+    out,
+    n_patients: int = 100,
+    studies_per_patient: int = 2,
+    image_size: int = 512,
+    seed: int = 0,
+    prevalence=None,
+    domain=None,
+    valid_fraction: float = 0.1,
+    width_ratio: float = 0.84,
+    workers=None,
+) -> Path:
     "Write a phantom dataset in CheXpert-v1.0-small's layout under `out` (non-square JPEGs, uncertain and blank labels)."
-    out = Path(out); root = 'CheXpert-v1.0-small'
+    out = Path(out)
+    root = 'CheXpert-v1.0-small'
     specs = sample_cohort(n_patients, studies_per_patient, seed, prevalence, domain)
     valid = held_out_patients([s.patient for s in specs], valid_fraction, [seed, 77])
-    rels = [f"{root}/{'valid' if s.patient in valid else 'train'}/patient{s.patient + 1:05d}/study{s.study + 1}/view1_frontal.jpg" for s in specs]
-    _render_all([(s, image_size, out / r, 'jpg', dict(width=int(round(width_ratio * image_size)))) for s, r in zip(specs, rels)], workers, 'CheXpert phantoms')
-    rows = {'train': [], 'valid': []}; truth = []
+    rels = [
+        f'{root}/{"valid" if s.patient in valid else "train"}/patient{s.patient + 1:05d}/study{s.study + 1}/view1_frontal.jpg'
+        for s in specs
+    ]
+    _render_all(
+        [
+            (s, image_size, out / r, 'jpg', dict(width=int(round(width_ratio * image_size))))
+            for s, r in zip(specs, rels)
+        ],
+        workers,
+        'CheXpert phantoms',
+    )
+    rows = {'train': [], 'valid': []}
+    truth = []
     for s, rel in zip(specs, rels):
         r = np.random.default_rng([seed, s.patient, s.study, 11])
         split = 'valid' if s.patient in valid else 'train'
-        rows[split].append({'Path': rel, 'Sex': r.choice(['Male', 'Female']), 'Age': int(r.integers(20, 90)), 'Frontal/Lateral': 'Frontal',
-                            'AP/PA': 'PA' if r.random() < .6 else 'AP', **_chexpert_values(s, r, split == 'valid')})
+        rows[split].append(
+            {
+                'Path': rel,
+                'Sex': r.choice(['Male', 'Female']),
+                'Age': int(r.integers(20, 90)),
+                'Frontal/Lateral': 'Frontal',
+                'AP/PA': 'PA' if r.random() < 0.6 else 'AP',
+                **_chexpert_values(s, r, split == 'valid'),
+            }
+        )
         truth += _truth_rows(s, rel, image_size)
-    for split, rs in rows.items(): pd.DataFrame(rs, columns=CHEXPERT_COLUMNS).to_csv(out / root / f'{split}.csv', index=False)
+    for split, rs in rows.items():
+        pd.DataFrame(rs, columns=CHEXPERT_COLUMNS).to_csv(out / root / f'{split}.csv', index=False)
     pd.DataFrame(truth).to_csv(out / root / 'phantom_truth.csv', index=False)
     return out
 
 # %% ../nbs/01a_layouts.ipynb #f280e8f3
-def write_vindr(out, n_patients: int = 100, studies_per_patient: int = 1, image_size: int = 512, seed: int = 0, prevalence=None,
-                domain=None, test_fraction: float = 1 / 6, monochrome1_fraction: float = .3, workers=None) -> Path:
+def write_vindr(
+    out,
+    n_patients: int = 100,
+    studies_per_patient: int = 1,
+    image_size: int = 512,
+    seed: int = 0,
+    prevalence=None,
+    domain=None,
+    test_fraction: float = 1 / 6,
+    monochrome1_fraction: float = 0.3,
+    workers=None,
+) -> Path:
     "Write a phantom dataset in VinDr-CXR's layout under `out`: DICOM files, per-radiologist rows on train, consensus on test."
-    out = Path(out); specs = sample_cohort(n_patients, studies_per_patient, seed, prevalence, domain)
+    out = Path(out)
+    specs = sample_cohort(n_patients, studies_per_patient, seed, prevalence, domain)
     test = held_out_patients([s.patient for s in specs], test_fraction, [seed, 77])
     ids = [hashlib.md5(f'{seed}-{s.patient}-{s.study}'.encode()).hexdigest() for s in specs]
     splits = ['test' if s.patient in test else 'train' for s in specs]
     jobs = []
     for s, i, sp in zip(specs, ids, splits):
         r = np.random.default_rng([seed, s.patient, s.study, 13])
-        jobs.append((s, image_size, out / sp / f'{i}.dicom', 'dicom', dict(image_id=i, monochrome1=bool(r.random() < monochrome1_fraction), bits=int(r.choice([12, 14])))))
+        jobs.append(
+            (
+                s,
+                image_size,
+                out / sp / f'{i}.dicom',
+                'dicom',
+                dict(image_id=i, monochrome1=bool(r.random() < monochrome1_fraction), bits=int(r.choice([12, 14]))),
+            )
+        )
     boxes = _render_all(jobs, workers, 'VinDr phantoms')
-    ann = {'train': [], 'test': []}; lab = {'train': [], 'test': []}; truth = []
+    ann = {'train': [], 'test': []}
+    lab = {'train': [], 'test': []}
+    truth = []
     for s, i, sp, b in zip(specs, ids, splits, boxes):
         r = np.random.default_rng([seed, s.patient, s.study, 17])
         readers = [f'R{k}' for k in r.choice(np.arange(1, 18), 3, replace=False)] if sp == 'train' else ['R_consensus']
         for rad in readers:
-            found = [k for k in s.labels if sp == 'test' or r.random() < .85]     # each reader misses some findings
-            if sp == 'train' and r.random() < .03: found.append(str(r.choice(list(PHANTOM_TO_VINDR))))
+            found = [k for k in s.labels if sp == 'test' or r.random() < 0.85]  # each reader misses some findings
+            if sp == 'train' and r.random() < 0.03:
+                found.append(str(r.choice(list(PHANTOM_TO_VINDR))))
             classes = sorted({PHANTOM_TO_VINDR[k] for k in found})
             for k in sorted(set(found)):
                 x, y, w, h = b.get(k, (0, 0, image_size, image_size))
-                ann[sp].append(dict(image_id=i, rad_id=rad, class_name=PHANTOM_TO_VINDR[k], x_min=float(x), y_min=float(y), x_max=float(x + w), y_max=float(y + h)))
-            if not classes: ann[sp].append(dict(image_id=i, rad_id=rad, class_name='No finding', x_min=np.nan, y_min=np.nan, x_max=np.nan, y_max=np.nan))
+                ann[sp].append(
+                    dict(
+                        image_id=i,
+                        rad_id=rad,
+                        class_name=PHANTOM_TO_VINDR[k],
+                        x_min=float(x),
+                        y_min=float(y),
+                        x_max=float(x + w),
+                        y_max=float(y + h),
+                    )
+                )
+            if not classes:
+                ann[sp].append(
+                    dict(
+                        image_id=i,
+                        rad_id=rad,
+                        class_name='No finding',
+                        x_min=np.nan,
+                        y_min=np.nan,
+                        x_max=np.nan,
+                        y_max=np.nan,
+                    )
+                )
             row = {c: int(c in classes) for c in VINDR_LABELS}
-            row['Lung tumor'] = int('Mass' in found); row['No finding'] = int(not classes)
+            row['Lung tumor'] = int('Mass' in found)
+            row['No finding'] = int(not classes)
             lab[sp].append({'image_id': i, 'rad_id': rad, **row})
         truth += _truth_rows(s, i, image_size)
     (out / 'annotations').mkdir(parents=True, exist_ok=True)
     for sp in ('train', 'test'):
-        pd.DataFrame(ann[sp], columns=['image_id', 'rad_id', 'class_name', 'x_min', 'y_min', 'x_max', 'y_max']).to_csv(out / 'annotations' / f'annotations_{sp}.csv', index=False)
-        pd.DataFrame(lab[sp], columns=['image_id', 'rad_id'] + VINDR_LABELS).to_csv(out / 'annotations' / f'image_labels_{sp}.csv', index=False)
+        pd.DataFrame(ann[sp], columns=['image_id', 'rad_id', 'class_name', 'x_min', 'y_min', 'x_max', 'y_max']).to_csv(
+            out / 'annotations' / f'annotations_{sp}.csv', index=False
+        )
+        pd.DataFrame(lab[sp], columns=['image_id', 'rad_id'] + VINDR_LABELS).to_csv(
+            out / 'annotations' / f'image_labels_{sp}.csv', index=False
+        )
     pd.DataFrame(truth).to_csv(out / 'phantom_truth.csv', index=False)
     return out
 
 # %% ../nbs/01a_layouts.ipynb #e4cd766b
 WRITERS = {'nih': write_nih, 'chexpert': write_chexpert, 'vindr': write_vindr}
 
+
 def write_phantom_dataset(out, layout: str = 'nih', **kwargs) -> Path:
     "Write a phantom dataset in the on-disk `layout` of 'nih' (default), 'chexpert' or 'vindr'."
-    if layout not in WRITERS: raise ValueError(f"Unknown layout {layout!r}: choose one of {sorted(WRITERS)}.")
+    if layout not in WRITERS:
+        raise ValueError(f'Unknown layout {layout!r}: choose one of {sorted(WRITERS)}.')
     n = kwargs.get('n_patients', 3)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 3:
-        raise ValueError(f'n_patients={n!r}: a phantom dataset needs at least 3 patients (the training, validation and test splits each need one); '
-                         'the course uses hundreds.')
+        raise ValueError(
+            f'n_patients={n!r}: a phantom dataset needs at least 3 patients (the training, validation and test splits each need one); '
+            'the course uses hundreds.'
+        )
     return WRITERS[layout](out, **kwargs)

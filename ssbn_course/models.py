@@ -4,10 +4,13 @@
 
 # %% ../nbs/04_models.ipynb #925aef05
 from __future__ import annotations
-import math, re, warnings
+import math
+import re
+import warnings
 from pathlib import Path
 import pandas as pd
-import torch, torchvision
+import torch
+import torchvision
 from torch import nn
 import torch.nn.functional as F
 from .core import resize, sizes_of
@@ -19,87 +22,141 @@ __all__ = ['ARCHS', 'IMAGENET', 'FUSIONS', 'build_encoder', 'load_backbone_weigh
 
 # %% ../nbs/04_models.ipynb #33bfe61f
 ARCHS = ('densenet121', 'resnet34', 'densenet-tiny')
-IMAGENET = {'densenet121': torchvision.models.DenseNet121_Weights.IMAGENET1K_V1, 'resnet34': torchvision.models.ResNet34_Weights.IMAGENET1K_V1}
+IMAGENET = {
+    'densenet121': torchvision.models.DenseNet121_Weights.IMAGENET1K_V1,
+    'resnet34': torchvision.models.ResNet34_Weights.IMAGENET1K_V1,
+}
 
-def build_encoder(arch: str = 'densenet121', pretrained: bool = False, memory_efficient: bool = False, weights_path=None) -> nn.Module:
+
+def build_encoder(
+    arch: str = 'densenet121', pretrained: bool = False, memory_efficient: bool = False, weights_path=None
+) -> nn.Module:
     "A torchvision CNN returning pooled features (its classifier replaced by Identity); ImageNet weights from torch's cache (`pretrained`) or a local file (`weights_path`)."
-    if arch == 'densenet121': m = torchvision.models.densenet121(memory_efficient=memory_efficient)
-    elif arch == 'resnet34': m = torchvision.models.resnet34()
-    elif arch == 'densenet-tiny': m = torchvision.models.DenseNet(growth_rate=12, block_config=(3, 6, 8, 6), num_init_features=24, bn_size=4, memory_efficient=memory_efficient)
-    else: raise ValueError(f'Unknown architecture {arch!r}: choose one of {list(ARCHS)}.')
-    if weights_path: load_backbone_weights(m, Path(weights_path) / f'{arch}.pth' if Path(weights_path).is_dir() else weights_path)   # a file, or a folder of <arch>.pth
-    elif pretrained: _imagenet(m, arch)
+    if arch == 'densenet121':
+        m = torchvision.models.densenet121(memory_efficient=memory_efficient)
+    elif arch == 'resnet34':
+        m = torchvision.models.resnet34()
+    elif arch == 'densenet-tiny':
+        m = torchvision.models.DenseNet(
+            growth_rate=12,
+            block_config=(3, 6, 8, 6),
+            num_init_features=24,
+            bn_size=4,
+            memory_efficient=memory_efficient,
+        )
+    else:
+        raise ValueError(f'Unknown architecture {arch!r}: choose one of {list(ARCHS)}.')
+    if weights_path:
+        load_backbone_weights(
+            m, Path(weights_path) / f'{arch}.pth' if Path(weights_path).is_dir() else weights_path
+        )  # a file, or a folder of <arch>.pth
+    elif pretrained:
+        _imagenet(m, arch)
     head = 'classifier' if hasattr(m, 'classifier') else 'fc'
-    m.num_features = getattr(m, head).in_features; setattr(m, head, nn.Identity())
+    m.num_features = getattr(m, head).in_features
+    setattr(m, head, nn.Identity())
     return m
 
 # %% ../nbs/04_models.ipynb #734e04e1
-_OLD_DENSENET_KEY = re.compile(r'^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$')
+_OLD_DENSENET_KEY = re.compile(
+    r'^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$'
+)
+
 
 def load_backbone_weights(m: nn.Module, path) -> nn.Module:
     "Load a torchvision state dict from `path` into backbone `m` (its classifier's weights are not needed: the head is the course's); errors name the file."
     path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f'weights_path={str(path)!r}: no such file.')
-    try: state = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise ValueError(f'{path} is not a PyTorch state dict ({type(e).__name__}: {e}).') from e
+    if not path.is_file():
+        raise FileNotFoundError(f'weights_path={str(path)!r}: no such file.')
+    try:
+        state = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:
+        raise ValueError(f'{path} is not a PyTorch state dict ({type(e).__name__}: {e}).') from e
     state = state.get('state_dict', state) if isinstance(state, dict) else state
-    state = {_OLD_DENSENET_KEY.sub(r'\1\2', k): v for k, v in state.items() if not k.startswith(('classifier.', 'fc.'))}   # torchvision's old DenseNet key names too
+    state = {
+        _OLD_DENSENET_KEY.sub(r'\1\2', k): v for k, v in state.items() if not k.startswith(('classifier.', 'fc.'))
+    }  # torchvision's old DenseNet key names too
     missing, unexpected = m.load_state_dict(state, strict=False)
     missing = [k for k in missing if not k.startswith(('classifier.', 'fc.'))]
-    if missing or unexpected: raise ValueError(f'{path} does not fit this backbone: missing {missing[:3]}{"…" if len(missing) > 3 else ""}, unexpected {unexpected[:3]}{"…" if len(unexpected) > 3 else ""}.')
+    if missing or unexpected:
+        raise ValueError(
+            f'{path} does not fit this backbone: missing {missing[:3]}{"…" if len(missing) > 3 else ""}, unexpected {unexpected[:3]}{"…" if len(unexpected) > 3 else ""}.'
+        )
     return m
 
+
 _SAID = set()
+
 
 def _imagenet(m: nn.Module, arch: str):
     "ImageNet weights from torch's cache (or a download, where there is a network); said once per architecture when there are none."
     w = IMAGENET.get(arch)
     try:
-        if w is None: raise LookupError(f'torchvision has no ImageNet weights for {arch}')
+        if w is None:
+            raise LookupError(f'torchvision has no ImageNet weights for {arch}')
         state = w.get_state_dict(progress=False)
         m.load_state_dict({_OLD_DENSENET_KEY.sub(r'\1\2', k): v for k, v in state.items()})
     except Exception as e:
         if arch not in _SAID:
             _SAID.add(arch)
-            warnings.warn(f'No ImageNet weights for {arch} ({type(e).__name__}: {str(e)[:80]}): not in torch\'s cache ({torch.hub.get_dir()}/checkpoints) '
-                          f'and no network to download them. {arch} starts from RANDOM weights. Pass weights_path= a local copy'
-                          + (f' of {w.url.rsplit("/", 1)[-1]} ({w.url})' if w is not None else '') + ' to start from ImageNet.')
+            warnings.warn(
+                f"No ImageNet weights for {arch} ({type(e).__name__}: {str(e)[:80]}): not in torch's cache ({torch.hub.get_dir()}/checkpoints) "
+                f'and no network to download them. {arch} starts from RANDOM weights. Pass weights_path= a local copy'
+                + (f' of {w.url.rsplit("/", 1)[-1]} ({w.url})' if w is not None else '')
+                + ' to start from ImageNet.'
+            )
 
 # %% ../nbs/04_models.ipynb #184f5905
 FUSIONS = ('mean', 'concat', 'learned')
+
 
 def nearest_size(size: int, sizes) -> int:
     "The one of `sizes` nearest to `size` in log size (128 is as far from 64 as from 256)."
     return min(sizes, key=lambda s: abs(math.log(s / size)))
 
+
 class MultiSizeNet(nn.Module):
     "A shared CNN with size-specific BatchNorm over `sizes`, fusing per-size logits."
+
     def __init__(self, encoder: nn.Module, num_classes: int, sizes, fusion: str = 'mean', share_stats: bool = False):
         super().__init__()
-        if fusion not in FUSIONS: raise ValueError(f'Unknown fusion {fusion!r}: choose one of {list(FUSIONS)}.')
+        if fusion not in FUSIONS:
+            raise ValueError(f'Unknown fusion {fusion!r}: choose one of {list(FUSIONS)}.')
         self.sizes, self.fusion, self.num_classes = tuple(sorted({int(s) for s in sizes})), fusion, num_classes
         nf = encoder.num_features
         self.encoder = convert_to_ssbn(encoder, self.sizes, share_stats)
         self.head = nn.Linear(nf * (len(self.sizes) if fusion == 'concat' else 1), num_classes)
-        if fusion == 'learned': self.size_logits = nn.Parameter(torch.zeros(len(self.sizes), num_classes))
+        if fusion == 'learned':
+            self.size_logits = nn.Parameter(torch.zeros(len(self.sizes), num_classes))
 
     def inputs(self, x, sizes=None) -> dict:
         "{size: image batch} for `sizes` (default: all), downsampling `x` as needed."
         sizes = self._check(sizes)
         if isinstance(x, dict):
             wrong = {s: tuple(v.shape[-2:]) for s, v in x.items() if max(v.shape[-2:]) != int(s)}
-            if wrong: raise ValueError(f'Each entry of a {{size: batch}} input must be at its size (longer side = size); got {wrong}.')
+            if wrong:
+                raise ValueError(
+                    f'Each entry of a {{size: batch}} input must be at its size (longer side = size); got {wrong}.'
+                )
             return {s: x[s] if s in x else resize(x[max(x)], s) for s in sizes}
-        if x.dim() != 4: raise ValueError(f'Expected an image batch (batch, channels, height, width), got shape {tuple(x.shape)}.')
-        if max(x.shape[-2:]) < max(sizes): raise ValueError(f'This model needs images of at least {max(sizes)} px for sizes {list(sizes)}; got {tuple(x.shape[-2:])}.')
+        if x.dim() != 4:
+            raise ValueError(f'Expected an image batch (batch, channels, height, width), got shape {tuple(x.shape)}.')
+        if max(x.shape[-2:]) < max(sizes):
+            raise ValueError(
+                f'This model needs images of at least {max(sizes)} px for sizes {list(sizes)}; got {tuple(x.shape[-2:])}.'
+            )
         small = round(min(x.shape[-2:]) * min(sizes) / max(x.shape[-2:]))
-        if small < 32: raise ValueError(f'Images of shape {tuple(x.shape[-2:])} become {small} px on their short side at {min(sizes)} px; the networks need at least 32 (their stride).')
+        if small < 32:
+            raise ValueError(
+                f'Images of shape {tuple(x.shape[-2:])} become {small} px on their short side at {min(sizes)} px; the networks need at least 32 (their stride).'
+            )
         return sizes_of(x, sizes)
 
     def _check(self, sizes):
         sizes = self.sizes if sizes is None else tuple(sorted({int(s) for s in sizes}))
         bad = [s for s in sizes if s not in self.sizes]
-        if bad or not sizes: raise ValueError(f'This model has input sizes {list(self.sizes)}; cannot use {bad or "none"}.')
+        if bad or not sizes:
+            raise ValueError(f'This model has input sizes {list(self.sizes)}; cannot use {bad or "none"}.')
         return sizes
 
     def forward(self, x, sizes=None) -> dict:
@@ -109,33 +166,41 @@ class MultiSizeNet(nn.Module):
 
     def _head(self, f, size: int):
         "Logits of pooled features `f` of one size (concat: that size's block of the head, scaled as if every block saw the same features)."
-        if self.fusion != 'concat': return self.head(f)
-        k = len(self.sizes); W = self.head.weight.view(self.num_classes, k, f.shape[1])
+        if self.fusion != 'concat':
+            return self.head(f)
+        k = len(self.sizes)
+        W = self.head.weight.view(self.num_classes, k, f.shape[1])
         return k * F.linear(f, W[:, self.sizes.index(size)]) + self.head.bias
 
     def fuse(self, per: dict) -> torch.Tensor:
         "The fused logits of per-size logits `per` ({size: logits}, any subset of the model's sizes): their mean, or with 'learned' fusion each finding's softmax weights renormalised over the subset."
         self._check(per)
-        if self.fusion != 'learned': return torch.stack(list(per.values())).mean(0)
+        if self.fusion != 'learned':
+            return torch.stack(list(per.values())).mean(0)
         w = torch.softmax(self.size_logits[[self.sizes.index(s) for s in per]], 0)
         return sum(w[i] * z for i, z in enumerate(per.values()))
 
     def logits_at(self, x, bn_size: int, head_size: int | None = None) -> torch.Tensor:
         "Logits of a normalised batch `x` at whatever size it has, through the BatchNorms of `bn_size` (a size the encoder knows, `add_size` included) and the head of `head_size` (default: the trained size nearest `bn_size`): how a model is run at a size it was not trained at."
         head_size = head_size or nearest_size(bn_size, self.sizes)
-        with use_size(self.encoder, bn_size): return self._head(self.encoder(_three_channels(x)), head_size)
+        with use_size(self.encoder, bn_size):
+            return self._head(self.encoder(_three_channels(x)), head_size)
 
     def size_weights(self, findings=None) -> pd.DataFrame:
         "Per finding, the learned weight of each size (rows: findings, columns: sizes)."
-        if self.fusion != 'learned': raise ValueError(f"Size weights exist only with fusion='learned' (this model: {self.fusion!r}).")
+        if self.fusion != 'learned':
+            raise ValueError(f"Size weights exist only with fusion='learned' (this model: {self.fusion!r}).")
         w = torch.softmax(self.size_logits.detach(), 0).T.cpu().numpy()
         return pd.DataFrame(w, index=findings or range(self.num_classes), columns=list(self.sizes))
 
-def _three_channels(x): return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+
+def _three_channels(x):
+    return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
 
 # %% ../nbs/04_models.ipynb #90ec2fc6
 class SizeEnsemble(nn.Module):
     "Independent single-size models whose logits are averaged (the paper's ensemble baseline)."
+
     def __init__(self, models):
         super().__init__()
         self.members = nn.ModuleList(models)
@@ -146,17 +211,33 @@ class SizeEnsemble(nn.Module):
         per = {}
         for m in self.members:
             use = [s for s in m.sizes if s in sizes]
-            if use: per.update(m(x, use)['per_size'])
-        if not per: raise ValueError(f'This ensemble has sizes {list(self.sizes)}; cannot use {list(sizes)}.')
+            if use:
+                per.update(m(x, use)['per_size'])
+        if not per:
+            raise ValueError(f'This ensemble has sizes {list(self.sizes)}; cannot use {list(sizes)}.')
         return {'fused': torch.stack(list(per.values())).mean(0), 'per_size': per}
 
-def build_model(arch: str, num_classes: int, sizes, fusion: str = 'mean', share_stats: bool = False, pretrained: bool = False, memory_efficient: bool = False, weights_path=None) -> MultiSizeNet:
+
+def build_model(
+    arch: str,
+    num_classes: int,
+    sizes,
+    fusion: str = 'mean',
+    share_stats: bool = False,
+    pretrained: bool = False,
+    memory_efficient: bool = False,
+    weights_path=None,
+) -> MultiSizeNet:
     "A `MultiSizeNet` on a fresh `arch` encoder (one size: a plain single-size model)."
-    return MultiSizeNet(build_encoder(arch, pretrained, memory_efficient, weights_path), num_classes, sizes, fusion, share_stats)
+    return MultiSizeNet(
+        build_encoder(arch, pretrained, memory_efficient, weights_path), num_classes, sizes, fusion, share_stats
+    )
+
 
 def ssbn_densenet121(num_classes: int = 14, sizes=(224, 448, 896), fusion: str = 'mean', **kwargs) -> MultiSizeNet:
     "The paper's model: DenseNet-121 with size-specific BatchNorm over `sizes`."
     return build_model('densenet121', num_classes, sizes, fusion, **kwargs)
+
 
 def count_parameters(model: nn.Module) -> int:
     "Number of trainable parameters (running statistics are buffers, not parameters)."

@@ -20,17 +20,29 @@ __all__ = ['FOV_MM', 'FINDINGS', 'PREVALENCE', 'SCALE', 'DRAWERS', 'DOMAIN', 'Le
 # %% ../nbs/01_phantoms.ipynb #2c761c03
 FOV_MM = 400.0
 FINDINGS = ('Nodule', 'Mass', 'Pneumothorax', 'Cardiomegaly', 'Effusion', 'Edema', 'Consolidation')
-PREVALENCE = dict(Nodule=.14, Mass=.07, Pneumothorax=.08, Cardiomegaly=.10, Effusion=.12, Edema=.08, Consolidation=.09)
-SCALE = dict(Nodule='fine', Pneumothorax='fine', Edema='coarse', Mass='coarse', Consolidation='coarse', Effusion='coarse', Cardiomegaly='coarse')   # what carries each finding's signal: detail of a few mm, or shape over centimetres
+PREVALENCE = dict(
+    Nodule=0.14, Mass=0.07, Pneumothorax=0.08, Cardiomegaly=0.10, Effusion=0.12, Edema=0.08, Consolidation=0.09
+)
+SCALE = dict(
+    Nodule='fine',
+    Pneumothorax='fine',
+    Edema='coarse',
+    Mass='coarse',
+    Consolidation='coarse',
+    Effusion='coarse',
+    Cardiomegaly='coarse',
+)  # what carries each finding's signal: detail of a few mm, or shape over centimetres
+
 
 @dataclass
 class Lesion:
     "One finding drawn into a phantom: kind, centre (mm), size (mm), peak contrast, side (-1 image left, +1 image right)."
+
     kind: str
-    x: float = 0.
-    y: float = 0.
-    size_mm: float = 0.
-    contrast: float = 0.
+    x: float = 0.0
+    y: float = 0.0
+    size_mm: float = 0.0
+    contrast: float = 0.0
     side: int = 1
     extra: dict = field(default_factory=dict)
 
@@ -38,6 +50,7 @@ class Lesion:
 @dataclass
 class PhantomSpec:
     "Everything needed to render one study: anatomy and acquisition in mm, plus its lesions."
+
     patient: int
     study: int
     seed: int
@@ -72,8 +85,9 @@ class PhantomSpec:
 @lru_cache(maxsize=8)
 def _grid(n):
     "Pixel-centre coordinates in mm, origin at the image centre, y pointing down."
-    c = ((np.arange(n, dtype=np.float32) + .5) * (FOV_MM / n) - FOV_MM / 2)
+    c = (np.arange(n, dtype=np.float32) + 0.5) * (FOV_MM / n) - FOV_MM / 2
     return c[None, :].repeat(n, 0), c[:, None].repeat(n, 1)
+
 
 @lru_cache(maxsize=8)
 def _textures(n):
@@ -81,12 +95,13 @@ def _textures(n):
     rng = np.random.default_rng(1234)
     px = FOV_MM / n
     w = rng.standard_normal((2 * n, 2 * n), dtype=np.float32)
-    vessels = gaussian_filter(w, 2.5 / px) - .6 * gaussian_filter(w, 8 / px)
+    vessels = gaussian_filter(w, 2.5 / px) - 0.6 * gaussian_filter(w, 8 / px)
     vessels /= vessels.std() + 1e-6
     w = rng.standard_normal((2 * n, 2 * n), dtype=np.float32)
-    fine = gaussian_filter(w, max(.6 / px, .35))
-    ret = np.clip(1 - np.abs(fine) / (fine.std() * .5 + 1e-6), 0, 1)  # ridges along zero crossings
+    fine = gaussian_filter(w, max(0.6 / px, 0.35))
+    ret = np.clip(1 - np.abs(fine) / (fine.std() * 0.5 + 1e-6), 0, 1)  # ridges along zero crossings
     return vessels.astype(np.float32), ret.astype(np.float32)
+
 
 @lru_cache(maxsize=8)
 def _noise_bank(n):
@@ -96,54 +111,65 @@ def _noise_bank(n):
 # %% ../nbs/01_phantoms.ipynb #d6c40226
 def _ramp(d, width):
     "Soft inside-indicator: 1 well inside (d<0 outside), linear over `width`."
-    return np.clip(d / width + .5, 0, 1)
+    return np.clip(d / width + 0.5, 0, 1)
+
 
 def _win(spec, n, x, y, r):
     "Pixel slices covering a disc of radius r mm around patient point (x, y)."
     px = FOV_MM / n
     ca, sa = np.cos(spec.angle), np.sin(spec.angle)
-    xi = ca * x - sa * y + spec.shift_x; yi = sa * x + ca * y + spec.shift_y
+    xi = ca * x - sa * y + spec.shift_x
+    yi = sa * x + ca * y + spec.shift_y
     j0, j1 = int((xi - r + FOV_MM / 2) / px), int((xi + r + FOV_MM / 2) / px) + 2
     i0, i1 = int((yi - r + FOV_MM / 2) / px), int((yi + r + FOV_MM / 2) / px) + 2
     return slice(max(i0, 0), max(min(i1, n), 0)), slice(max(j0, 0), max(min(j1, n), 0))
+
 
 def _box(spec, n, x0, x1, y0, y1):
     "Pixel slices covering the patient-space rectangle [x0, x1] x [y0, y1] mm (after the patient's rotation and shift)."
     px = FOV_MM / n
     ca, sa = np.cos(spec.angle), np.sin(spec.angle)
     xs, ys = np.array([x0, x1, x0, x1]), np.array([y0, y0, y1, y1])
-    xi = ca * xs - sa * ys + spec.shift_x + FOV_MM / 2; yi = sa * xs + ca * ys + spec.shift_y + FOV_MM / 2
+    xi = ca * xs - sa * ys + spec.shift_x + FOV_MM / 2
+    yi = sa * xs + ca * ys + spec.shift_y + FOV_MM / 2
     clamp = lambda v: min(max(int(v), 0), n)
     return slice(clamp(yi.min() / px), clamp(yi.max() / px + 2)), slice(clamp(xi.min() / px), clamp(xi.max() / px + 2))
 
 # %% ../nbs/01_phantoms.ipynb #70e38e96
 def _full_mask(shape, ws, m):
-    out = np.zeros(shape, bool); out[ws] = m; return out
+    out = np.zeros(shape, bool)
+    out[ws] = m
+    return out
+
 
 def _lung_geom(spec, side):
     h = spec.diaphragm - spec.lung_top
-    return side * (spec.lung_gap / 2 + spec.lung_hw), spec.lung_top + .62 * h, .62 * h, h
+    return side * (spec.lung_gap / 2 + spec.lung_hw), spec.lung_top + 0.62 * h, 0.62 * h, h
 
 # %% ../nbs/01_phantoms.ipynb #43ebcf04
 @dataclass
 class Canvas:
     "What a finding is drawn on: the attenuation image `A` and the lungs' vessel `markings` (both changed in place), the lungs, and each pixel's position in the patient (mm)."
+
     A: np.ndarray
     spec: PhantomSpec
     X: np.ndarray
     Y: np.ndarray
     n: int
-    px: float                     # mm per pixel
+    px: float  # mm per pixel
     lungs: np.ndarray
     markings: np.ndarray
-    reticular: np.ndarray         # the fine texture of interstitial fluid
+    reticular: np.ndarray  # the fine texture of interstitial fluid
     with_masks: bool
 
     @property
-    def edge(self) -> float: return max(self.px, 1.)
+    def edge(self) -> float:
+        return max(self.px, 1.0)
+
     def mask(self, ws, inside):
         "The finding's mask over the whole image (from its window `ws`), when masks are asked for."
         return _full_mask(self.A.shape, ws, inside) if self.with_masks else None
+
 
 def draw_round(c: Canvas, l) -> np.ndarray | None:
     "Nodule or mass: a disc `size_mm` across, lobulated by `extra['lobulation']`; a nodule's rim sharp (calcified), a mass's soft."
@@ -151,11 +177,13 @@ def draw_round(c: Canvas, l) -> np.ndarray | None:
     ws = _win(c.spec, c.n, l.x, l.y, 1.3 * R + 2 * c.px)
     x, y = c.X[ws] - l.x, c.Y[ws] - l.y
     r = np.sqrt(x * x + y * y)
-    lobe = l.extra.get('lobulation', 0.)
-    if lobe: r = r / (1 + lobe * np.sin(3 * np.arctan2(y, x) + l.extra.get('phase', 0.)))
-    prof = _ramp(R - r, max((.12 if l.kind == 'Nodule' else .35) * R, c.edge))
+    lobe = l.extra.get('lobulation', 0.0)
+    if lobe:
+        r = r / (1 + lobe * np.sin(3 * np.arctan2(y, x) + l.extra.get('phase', 0.0)))
+    prof = _ramp(R - r, max((0.12 if l.kind == 'Nodule' else 0.35) * R, c.edge))
     c.A[ws] += l.contrast * prof
-    return c.mask(ws, prof > .5)
+    return c.mask(ws, prof > 0.5)
+
 
 def draw_consolidation(c: Canvas, l) -> np.ndarray | None:
     "Consolidation: air replaced by fluid in overlapping blobs inside the lung, towards soft-tissue density; the vessels inside lose their margins."
@@ -167,8 +195,9 @@ def draw_consolidation(c: Canvas, l) -> np.ndarray | None:
         prof = np.maximum(prof, np.exp(-((x - dx) ** 2 + (y - dy) ** 2) / (rb * rb)))
     prof *= c.lungs[ws]
     c.A[ws] += l.contrast * prof
-    c.markings[ws] *= 1 - prof                  # no longer air around the vessels
-    return c.mask(ws, prof > .3)
+    c.markings[ws] *= 1 - prof  # no longer air around the vessels
+    return c.mask(ws, prof > 0.3)
+
 
 def draw_effusion(c: Canvas, l) -> np.ndarray | None:
     "Effusion: fluid filling the lung base `size_mm` high on one side, climbing the lateral wall (the meniscus)."
@@ -178,61 +207,83 @@ def draw_effusion(c: Canvas, l) -> np.ndarray | None:
     ws = _win(spec, c.n, cx, spec.diaphragm - l.size_mm / 2, max(spec.lung_hw, l.size_mm) + 30)
     x, y = c.X[ws], c.Y[ws]
     lateral = np.clip(l.side * (x - cx) / spec.lung_hw, -1, 1.2)
-    meniscus = top - .45 * l.size_mm * np.clip(lateral, 0, None) ** 2
-    prof = _ramp(y - meniscus, 5.) * _ramp(spec.diaphragm + 12 - y, 4.) * _ramp(1.25 - np.abs((x - cx) / spec.lung_hw), .1)
-    fill = prof * np.maximum(c.lungs[ws], .25)
+    meniscus = top - 0.45 * l.size_mm * np.clip(lateral, 0, None) ** 2
+    prof = (
+        _ramp(y - meniscus, 5.0)
+        * _ramp(spec.diaphragm + 12 - y, 4.0)
+        * _ramp(1.25 - np.abs((x - cx) / spec.lung_hw), 0.1)
+    )
+    fill = prof * np.maximum(c.lungs[ws], 0.25)
     c.A[ws] += l.contrast * fill
     c.markings[ws] *= 1 - prof
-    return c.mask(ws, fill > .3)
+    return c.mask(ws, fill > 0.3)
+
 
 def draw_pneumothorax(c: Canvas, l) -> np.ndarray | None:
     "Pneumothorax: the visceral pleural line `size_mm` from the chest wall at the apex, with no vessel markings beyond it."
     spec = c.spec
     cx, cy, b, h = _lung_geom(spec, l.side)
-    ws = _win(spec, c.n, cx, cy - .2 * h, max(spec.lung_hw, b) + 5)
+    ws = _win(spec, c.n, cx, cy - 0.2 * h, max(spec.lung_hw, b) + 5)
     x, y = c.X[ws], c.Y[ws]
     r = np.sqrt(((x - cx) / spec.lung_hw) ** 2 + ((y - cy) / b) ** 2)
     rp = 1 - l.size_mm / spec.lung_hw
-    apex = _ramp(cy + .15 * h - y, 10.) * _ramp(l.side * (x - cx) + .3 * spec.lung_hw, 10.)
+    apex = _ramp(cy + 0.15 * h - y, 10.0) * _ramp(l.side * (x - cx) + 0.3 * spec.lung_hw, 10.0)
     region = _ramp((r - rp) * spec.lung_hw, c.edge) * c.lungs[ws] * apex
-    line = np.clip(1 - np.abs(r - rp) * spec.lung_hw / .8, 0, 1) * apex * c.lungs[ws]
-    c.A[ws] += l.contrast * line - .05 * region
+    line = np.clip(1 - np.abs(r - rp) * spec.lung_hw / 0.8, 0, 1) * apex * c.lungs[ws]
+    c.A[ws] += l.contrast * line - 0.05 * region
     c.markings[ws] *= 1 - region
-    return c.mask(ws, region > .5)
+    return c.mask(ws, region > 0.5)
+
 
 def draw_edema(c: Canvas, l) -> np.ndarray | None:
     "Edema: interstitial fluid over the lower two thirds of both lungs, a fine reticular texture."
     spec = c.spec
     h = spec.diaphragm - spec.lung_top
-    zone = c.lungs * np.clip((c.Y - (spec.lung_top + .3 * h)) / (.45 * h), 0, 1) * np.clip(1.3 - np.abs(c.X) / (spec.lung_gap / 2 + 2 * spec.lung_hw), 0, 1)
-    c.A += l.contrast * zone * (.35 + c.reticular)
-    return zone > .3 if c.with_masks else None
+    zone = (
+        c.lungs
+        * np.clip((c.Y - (spec.lung_top + 0.3 * h)) / (0.45 * h), 0, 1)
+        * np.clip(1.3 - np.abs(c.X) / (spec.lung_gap / 2 + 2 * spec.lung_hw), 0, 1)
+    )
+    c.A += l.contrast * zone * (0.35 + c.reticular)
+    return zone > 0.3 if c.with_masks else None
+
 
 def draw_cardiomegaly(c: Canvas, l) -> np.ndarray | None:
     "Cardiomegaly: the heart is drawn with the anatomy, at the spec's `heart_hw`; here only its mask."
-    if not c.with_masks: return None
-    hx, hy, hw = .25 * c.spec.heart_hw, c.spec.heart_y, c.spec.heart_hw
-    return ((c.X - hx) / hw) ** 2 + ((c.Y - hy) / (.78 * hw)) ** 2 < 1
+    if not c.with_masks:
+        return None
+    hx, hy, hw = 0.25 * c.spec.heart_hw, c.spec.heart_y, c.spec.heart_hw
+    return ((c.X - hx) / hw) ** 2 + ((c.Y - hy) / (0.78 * hw)) ** 2 < 1
 
-DRAWERS = dict(Nodule=draw_round, Mass=draw_round, Consolidation=draw_consolidation, Effusion=draw_effusion,
-               Pneumothorax=draw_pneumothorax, Edema=draw_edema, Cardiomegaly=draw_cardiomegaly)   # a finding's kind -> how it is drawn
+
+DRAWERS = dict(
+    Nodule=draw_round,
+    Mass=draw_round,
+    Consolidation=draw_consolidation,
+    Effusion=draw_effusion,
+    Pneumothorax=draw_pneumothorax,
+    Edema=draw_edema,
+    Cardiomegaly=draw_cardiomegaly,
+)  # a finding's kind -> how it is drawn
 
 # %% ../nbs/01_phantoms.ipynb #0de7b250
 def render_phantom(spec: PhantomSpec, n: int = 512, with_masks: bool = False):
     "Render `spec` as an n x n uint8 image (and, optionally, a dict of boolean masks per finding)."
-    if n < 8: raise ValueError(f'A phantom needs at least 8 pixels a side, got n={n}.')
+    if n < 8:
+        raise ValueError(f'A phantom needs at least 8 pixels a side, got n={n}.')
     X0, Y0 = _grid(n)
     px = FOV_MM / n
     ca, sa = np.float32(np.cos(spec.angle)), np.float32(np.sin(spec.angle))
     Xs, Ys = X0 - spec.shift_x, Y0 - spec.shift_y
-    X = ca * Xs + sa * Ys; Y = ca * Ys - sa * Xs           # patient coordinates of every pixel
-    edge = max(px, 2.)
+    X = ca * Xs + sa * Ys
+    Y = ca * Ys - sa * Xs  # patient coordinates of every pixel
+    edge = max(px, 2.0)
     # body and soft tissue
     body = _ramp(1 - np.sqrt((X / spec.thorax_hw) ** 2 + ((Y - 20) / 230) ** 2), edge / spec.thorax_hw * 3)
-    A = .5 * body
+    A = 0.5 * body
     # lungs: ellipses cut by the diaphragm domes
     h = spec.diaphragm - spec.lung_top
-    cy, b = spec.lung_top + .62 * h, .62 * h
+    cy, b = spec.lung_top + 0.62 * h, 0.62 * h
     lungs = np.zeros_like(X)
     lung_r = np.ones_like(X)
     for side in (-1, 1):
@@ -244,107 +295,181 @@ def render_phantom(spec: PhantomSpec, n: int = 512, with_masks: bool = False):
         inside = np.minimum(_ramp((1 - r) * spec.lung_hw, edge), _ramp(dome - y, edge))
         lungs[ws] = np.maximum(lungs[ws], inside)
         lung_r[ws] = np.minimum(lung_r[ws], r)
-    A -= .36 * lungs
+    A -= 0.36 * lungs
     # mediastinum, spine, heart
     # (each structure is drawn only inside the box it can reach: most of the image is untouched by any one of them)
     wm = _box(spec, n, -35, 35, -FOV_MM, FOV_MM)
     x, y = X[wm], Y[wm]
-    A[wm] += .10 * _ramp(18 - np.abs(x), edge) * body[wm] + .12 * _ramp(26 - np.abs(x + 4), 6.) * _ramp(spec.heart_y - y, 20.) * _ramp(y - spec.lung_top + 30, 10.)
-    hx, hy, hw = .25 * spec.heart_hw, spec.heart_y, spec.heart_hw
+    A[wm] += 0.10 * _ramp(18 - np.abs(x), edge) * body[wm] + 0.12 * _ramp(26 - np.abs(x + 4), 6.0) * _ramp(
+        spec.heart_y - y, 20.0
+    ) * _ramp(y - spec.lung_top + 30, 10.0)
+    hx, hy, hw = 0.25 * spec.heart_hw, spec.heart_y, spec.heart_hw
     wh = _win(spec, n, hx, hy, hw + 10)
     x, y = X[wh], Y[wh]
-    heart = _ramp((1 - np.sqrt(((x - hx) / hw) ** 2 + ((y - hy) / (.78 * hw)) ** 2)) * hw, 6.)
-    A[wh] += .22 * heart
+    heart = _ramp((1 - np.sqrt(((x - hx) / hw) ** 2 + ((y - hy) / (0.78 * hw)) ** 2)) * hw, 6.0)
+    A[wh] += 0.22 * heart
     # ribs (posterior, curving down laterally) and clavicles
     wr = _box(spec, n, -spec.thorax_hw - 10, spec.thorax_hw + 10, spec.lung_top - 20, spec.diaphragm + 5)
     x, y = X[wr], Y[wr]
-    phase = (y + .004 * x * x) / 23.
+    phase = (y + 0.004 * x * x) / 23.0
     f = phase - np.floor(phase)
-    ribs = _ramp(.2 - np.abs(f - .2), .08) * _ramp(np.abs(x) - 22, edge) * _ramp(spec.diaphragm - y, 6) * _ramp(y - spec.lung_top + 15, 6) * body[wr]
-    A[wr] += .085 * ribs
+    ribs = (
+        _ramp(0.2 - np.abs(f - 0.2), 0.08)
+        * _ramp(np.abs(x) - 22, edge)
+        * _ramp(spec.diaphragm - y, 6)
+        * _ramp(y - spec.lung_top + 15, 6)
+        * body[wr]
+    )
+    A[wr] += 0.085 * ribs
     reach = spec.lung_hw * 2 + spec.lung_gap / 2 + 5
     for side in (-1, 1):
-        wc = _box(spec, n, min(side * 12, side * reach), max(side * 12, side * reach), spec.lung_top - 12, spec.lung_top + 16 + .12 * reach)
+        wc = _box(
+            spec,
+            n,
+            min(side * 12, side * reach),
+            max(side * 12, side * reach),
+            spec.lung_top - 12,
+            spec.lung_top + 16 + 0.12 * reach,
+        )
         x, y = X[wc], Y[wc]
-        d = np.abs((y - (spec.lung_top + 2)) - .12 * (side * x - 20))
-        A[wc] += .16 * _ramp(6 - d, 2) * _ramp(side * x - 15, 3) * _ramp(reach - 5 - side * x, 6)
+        d = np.abs((y - (spec.lung_top + 2)) - 0.12 * (side * x - 20))
+        A[wc] += 0.16 * _ramp(6 - d, 2) * _ramp(side * x - 15, 3) * _ramp(reach - 5 - side * x, 6)
     # vessel markings inside the lungs, stronger near the hila
     vessels, reticular = _textures(n)
     oy, ox = spec.texture % n, (spec.texture // n) % n
-    markings = vessels[oy:oy + n, ox:ox + n] * lungs * np.clip(1.2 - lung_r, 0, 1)
+    markings = vessels[oy : oy + n, ox : ox + n] * lungs * np.clip(1.2 - lung_r, 0, 1)
     masks = {}
     # findings
-    canvas = Canvas(A, spec, X, Y, n, px, lungs, markings, reticular[oy:oy + n, ox:ox + n], with_masks)
+    canvas = Canvas(A, spec, X, Y, n, px, lungs, markings, reticular[oy : oy + n, ox : ox + n], with_masks)
     for l in spec.lesions:
-        m = DRAWERS[l.kind](canvas, l)             # draws into canvas.A and canvas.markings
-        if with_masks: masks[l.kind] = m
-    A += .035 * markings
+        m = DRAWERS[l.kind](canvas, l)  # draws into canvas.A and canvas.markings
+        if with_masks:
+            masks[l.kind] = m
+    A += 0.035 * markings
     # detector: exposure, gamma, quantum noise
     img = np.clip(A, 0, 1) ** spec.gamma * spec.exposure
     ny, nx = np.random.default_rng(spec.seed).integers(0, n, 2)
-    img += _noise_bank(n)[ny:ny + n, nx:nx + n] * (spec.noise * (.5 + img))
-    out = (np.clip(img, 0, 1) * 255 + .5).astype(np.uint8)
+    img += _noise_bank(n)[ny : ny + n, nx : nx + n] * (spec.noise * (0.5 + img))
+    out = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
     return (out, masks) if with_masks else out
 
 # %% ../nbs/01_phantoms.ipynb #18eb9c90
-DOMAIN = dict(noise=1., gamma=1., exposure=1.)
+DOMAIN = dict(noise=1.0, gamma=1.0, exposure=1.0)
 
-def _point_in_lung(rng, spec, side, rmax=.75, low=False):
+
+def _point_in_lung(rng, spec, side, rmax=0.75, low=False):
     cx, cy, b, h = _lung_geom(spec, side)
     for _ in range(100):
         u, v = rng.uniform(-1, 1, 2)
-        if u * u + v * v > 1: continue
+        if u * u + v * v > 1:
+            continue
         x, y = cx + rmax * u * spec.lung_hw, cy + rmax * v * b
-        if y < spec.diaphragm - spec.dome - 10 and (not low or y > cy - .3 * b): return float(x), float(y)
-    return float(cx), float(cy - .3 * b)
+        if y < spec.diaphragm - spec.dome - 10 and (not low or y > cy - 0.3 * b):
+            return float(x), float(y)
+    return float(cx), float(cy - 0.3 * b)
 
 # %% ../nbs/01_phantoms.ipynb #27a2db29
-def sample_spec(seed: int, patient: int, study: int, prevalence: dict | None = None, domain: dict | None = None) -> PhantomSpec:
+def sample_spec(
+    seed: int, patient: int, study: int, prevalence: dict | None = None, domain: dict | None = None
+) -> PhantomSpec:
     "Draw the anatomy of `patient` and the findings of its `study`; deterministic in (seed, patient, study)."
-    if min(seed, patient, study) < 0: raise ValueError(f'seed, patient and study must be non-negative integers, got {seed}, {patient}, {study}.')
+    if min(seed, patient, study) < 0:
+        raise ValueError(f'seed, patient and study must be non-negative integers, got {seed}, {patient}, {study}.')
     unknown = set(prevalence or {}) - set(FINDINGS)
-    if unknown: raise ValueError(f'Unknown finding(s) {sorted(unknown)} in prevalence; the phantoms know {list(FINDINGS)}.')
-    if set(domain or {}) - set(DOMAIN): raise ValueError(f'Unknown domain key(s) {sorted(set(domain) - set(DOMAIN))}; use {list(DOMAIN)}.')
+    if unknown:
+        raise ValueError(f'Unknown finding(s) {sorted(unknown)} in prevalence; the phantoms know {list(FINDINGS)}.')
+    if set(domain or {}) - set(DOMAIN):
+        raise ValueError(f'Unknown domain key(s) {sorted(set(domain) - set(DOMAIN))}; use {list(DOMAIN)}.')
     p = {**PREVALENCE, **(prevalence or {})}
     dom = {**DOMAIN, **(domain or {})}
     pr = np.random.default_rng([seed, patient, 0])
-    s = pr.uniform(.9, 1.1)
-    lung_hw, lung_gap = 56 * s * pr.uniform(.93, 1.07), 38 * s * pr.uniform(.85, 1.15)
+    s = pr.uniform(0.9, 1.1)
+    lung_hw, lung_gap = 56 * s * pr.uniform(0.93, 1.07), 38 * s * pr.uniform(0.85, 1.15)
     inner = lung_gap + 4 * lung_hw
     lung_top, diaphragm = -150 * s + pr.normal(0, 5), 95 * s + pr.normal(0, 6)
     cardio = pr.random() < p['Cardiomegaly']
-    ctr = pr.uniform(.53, .66) if cardio else pr.uniform(.37, .47)
+    ctr = pr.uniform(0.53, 0.66) if cardio else pr.uniform(0.37, 0.47)
     chronic = dict(Nodule=pr.random() < p['Nodule'], Mass=pr.random() < p['Mass'])
     nodule_side, mass_side = pr.choice([-1, 1]), pr.choice([-1, 1])
     sr = np.random.default_rng([seed, patient, study + 1])
-    spec = PhantomSpec(patient=patient, study=study, seed=int(sr.integers(2**31)),
-        thorax_hw=inner / 2 + pr.uniform(12, 20), lung_hw=lung_hw, lung_gap=lung_gap,
-        lung_top=lung_top, diaphragm=diaphragm, dome=pr.uniform(12, 22), heart_hw=ctr * inner / 2,
-        heart_y=diaphragm - .55 * ctr * inner / 2,
-        angle=float(np.deg2rad(sr.normal(0, 2.5))), shift_x=sr.uniform(-8, 8), shift_y=sr.uniform(-8, 8),
-        exposure=sr.uniform(.85, 1.05) * dom['exposure'], gamma=sr.uniform(.8, 1.25) * dom['gamma'], noise=sr.uniform(.02, .035) * dom['noise'], texture=int(sr.integers(2**20)))
+    spec = PhantomSpec(
+        patient=patient,
+        study=study,
+        seed=int(sr.integers(2**31)),
+        thorax_hw=inner / 2 + pr.uniform(12, 20),
+        lung_hw=lung_hw,
+        lung_gap=lung_gap,
+        lung_top=lung_top,
+        diaphragm=diaphragm,
+        dome=pr.uniform(12, 22),
+        heart_hw=ctr * inner / 2,
+        heart_y=diaphragm - 0.55 * ctr * inner / 2,
+        angle=float(np.deg2rad(sr.normal(0, 2.5))),
+        shift_x=sr.uniform(-8, 8),
+        shift_y=sr.uniform(-8, 8),
+        exposure=sr.uniform(0.85, 1.05) * dom['exposure'],
+        gamma=sr.uniform(0.8, 1.25) * dom['gamma'],
+        noise=sr.uniform(0.02, 0.035) * dom['noise'],
+        texture=int(sr.integers(2**20)),
+    )
     L = spec.lesions
-    if cardio: L.append(Lesion('Cardiomegaly', .25 * spec.heart_hw, spec.heart_y, 2 * spec.heart_hw, .24, extra=dict(ctr=ctr)))
+    if cardio:
+        L.append(
+            Lesion('Cardiomegaly', 0.25 * spec.heart_hw, spec.heart_y, 2 * spec.heart_hw, 0.24, extra=dict(ctr=ctr))
+        )
     if chronic['Nodule']:
         x, y = _point_in_lung(pr, spec, nodule_side)
-        L.append(Lesion('Nodule', x, y, float(np.clip(pr.lognormal(np.log(14.), .3), 8, 25)), pr.uniform(.18, .28), nodule_side))
+        L.append(
+            Lesion(
+                'Nodule',
+                x,
+                y,
+                float(np.clip(pr.lognormal(np.log(14.0), 0.3), 8, 25)),
+                pr.uniform(0.18, 0.28),
+                nodule_side,
+            )
+        )
     if chronic['Mass']:
-        x, y = _point_in_lung(pr, spec, mass_side, .55)
-        L.append(Lesion('Mass', x, y, pr.uniform(32, 65), pr.uniform(.10, .16), mass_side, dict(lobulation=pr.uniform(.08, .2), phase=pr.uniform(0, 6.3))))
-    hf = 2.5 if cardio else .8                                  # heart failure: effusion and edema travel with cardiomegaly
-    if sr.random() < min(p['Effusion'] * hf, .9):
-        for side in ([-1, 1] if sr.random() < .25 else [sr.choice([-1, 1])]):
-            L.append(Lesion('Effusion', float(side * (lung_gap / 2 + lung_hw)), diaphragm, sr.uniform(15, 55), sr.uniform(.25, .33), side))
-    if sr.random() < min(p['Edema'] * hf, .9):
-        L.append(Lesion('Edema', 0., diaphragm - .3 * (diaphragm - lung_top), 2., sr.uniform(.05, .08)))
+        x, y = _point_in_lung(pr, spec, mass_side, 0.55)
+        L.append(
+            Lesion(
+                'Mass',
+                x,
+                y,
+                pr.uniform(32, 65),
+                pr.uniform(0.10, 0.16),
+                mass_side,
+                dict(lobulation=pr.uniform(0.08, 0.2), phase=pr.uniform(0, 6.3)),
+            )
+        )
+    hf = 2.5 if cardio else 0.8  # heart failure: effusion and edema travel with cardiomegaly
+    if sr.random() < min(p['Effusion'] * hf, 0.9):
+        for side in [-1, 1] if sr.random() < 0.25 else [sr.choice([-1, 1])]:
+            L.append(
+                Lesion(
+                    'Effusion',
+                    float(side * (lung_gap / 2 + lung_hw)),
+                    diaphragm,
+                    sr.uniform(15, 55),
+                    sr.uniform(0.25, 0.33),
+                    side,
+                )
+            )
+    if sr.random() < min(p['Edema'] * hf, 0.9):
+        L.append(Lesion('Edema', 0.0, diaphragm - 0.3 * (diaphragm - lung_top), 2.0, sr.uniform(0.05, 0.08)))
     if sr.random() < p['Consolidation']:
-        side = sr.choice([-1, 1]); x, y = _point_in_lung(sr, spec, side, .6, low=True)
+        side = sr.choice([-1, 1])
+        x, y = _point_in_lung(sr, spec, side, 0.6, low=True)
         span = sr.uniform(60, 110)
-        blobs = [(float(sr.uniform(-.35, .35) * span), float(sr.uniform(-.35, .35) * span), float(sr.uniform(14, 26))) for _ in range(sr.integers(4, 8))]
-        L.append(Lesion('Consolidation', x, y, span, sr.uniform(.12, .2), side, dict(blobs=blobs)))
+        blobs = [
+            (float(sr.uniform(-0.35, 0.35) * span), float(sr.uniform(-0.35, 0.35) * span), float(sr.uniform(14, 26)))
+            for _ in range(sr.integers(4, 8))
+        ]
+        L.append(Lesion('Consolidation', x, y, span, sr.uniform(0.12, 0.2), side, dict(blobs=blobs)))
     if sr.random() < p['Pneumothorax']:
-        side = sr.choice([-1, 1]); cx, cy, b, h = _lung_geom(spec, side)
-        L.append(Lesion('Pneumothorax', cx, cy - .5 * b, sr.uniform(6, 30), sr.uniform(.06, .10), side))
+        side = sr.choice([-1, 1])
+        cx, cy, b, h = _lung_geom(spec, side)
+        L.append(Lesion('Pneumothorax', cx, cy - 0.5 * b, sr.uniform(6, 30), sr.uniform(0.06, 0.10), side))
     return spec
 
 # %% ../nbs/01_phantoms.ipynb #e99c06e9
@@ -356,18 +481,21 @@ def sample_cohort(n_patients: int, studies_per_patient: int = 2, seed: int = 0, 
         specs += [sample_spec(seed, p, s, prevalence, domain) for s in range(k)]
     return specs
 
+
 def finding_boxes(masks: dict) -> dict:
     "Bounding box (x, y, w, h) in pixels of every non-empty mask."
     out = {}
     for k, m in masks.items():
         ys, xs = np.nonzero(m)
-        if len(xs): out[k] = (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+        if len(xs):
+            out[k] = (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
     return out
 
 # %% ../nbs/01_phantoms.ipynb #f17cdc16
 def gray_image(img):
     "A plotly trace showing a grayscale image, sent as a compact PNG rather than a matrix of numbers."
     import plotly.express as px
+
     return px.imshow(np.clip(np.asarray(img, np.float32), 0, 255).astype(np.uint8), binary_string=True).data[0]
 
 # %% ../nbs/01_phantoms.ipynb #34ca2496
@@ -375,34 +503,54 @@ def downsample(img: np.ndarray, size: int) -> np.ndarray:
     "A square 2-D image resized to size x size (float32) exactly as training batches are: `core.resize`."
     import torch
     from ssbn_course.core import resize
+
     return resize(torch.as_tensor(np.asarray(img, dtype=np.float32))[None, None], size)[0, 0].numpy()
 
-def finding_crops(spec: PhantomSpec, sizes=(32, 64, 128, 256, 512), n: int = 512, margin_mm: float = 40.) -> dict:
+
+def finding_crops(spec: PhantomSpec, sizes=(32, 64, 128, 256, 512), n: int = 512, margin_mm: float = 40.0) -> dict:
     "For every finding of `spec`: {size: crop around the finding, upsampled back to the crop size at n px for display}."
     img, masks = render_phantom(spec, n, with_masks=True)
     out = {}
     for k, (x, y, w, h) in finding_boxes(masks).items():
-        m = int(margin_mm * n / FOV_MM); cx, cy = x + w // 2, y + h // 2; half = max(w, h) // 2 + m
+        m = int(margin_mm * n / FOV_MM)
+        cx, cy = x + w // 2, y + h // 2
+        half = max(w, h) // 2 + m
         sl = (slice(max(cy - half, 0), cy + half), slice(max(cx - half, 0), cx + half))
-        out[k] = {s: np.kron(downsample(img, s), np.ones((n // s, n // s), np.float32))[sl] for s in sizes if n % s == 0}
+        out[k] = {
+            s: np.kron(downsample(img, s), np.ones((n // s, n // s), np.float32))[sl] for s in sizes if n % s == 0
+        }
     return out
 
 # %% ../nbs/01_phantoms.ipynb #be1f1b03
-def finding_cnr(spec: PhantomSpec, sizes=(32, 64, 128, 256, 512), n: int = 512, window_mm: float = 30.) -> list:
+def finding_cnr(spec: PhantomSpec, sizes=(32, 64, 128, 256, 512), n: int = 512, window_mm: float = 30.0) -> list:
     "Local contrast-to-noise of each finding of `spec` at each input size (tidy rows)."
     from dataclasses import replace
+
     img, masks = render_phantom(spec, n, with_masks=True)
     rows = []
     for k, (x, y, w, h) in finding_boxes(masks).items():
         base = render_phantom(replace(spec, lesions=[l for l in spec.lesions if l.kind != k]), n).astype(np.float32)
-        if k == 'Cardiomegaly': base = render_phantom(replace(spec, lesions=[], heart_hw=.43 * (spec.lung_gap + 4 * spec.lung_hw) / 2), n).astype(np.float32)
+        if k == 'Cardiomegaly':
+            base = render_phantom(
+                replace(spec, lesions=[], heart_hw=0.43 * (spec.lung_gap + 4 * spec.lung_hw) / 2), n
+            ).astype(np.float32)
         delta = img.astype(np.float32) - base
         m = int(window_mm * n / FOV_MM)
         for s in sizes:
             f = s / n
-            sl = (slice(int(max(y - m, 0) * f), int(np.ceil(min(y + h + m, n) * f)) + 1), slice(int(max(x - m, 0) * f), int(np.ceil(min(x + w + m, n) * f)) + 1))
+            sl = (
+                slice(int(max(y - m, 0) * f), int(np.ceil(min(y + h + m, n) * f)) + 1),
+                slice(int(max(x - m, 0) * f), int(np.ceil(min(x + w + m, n) * f)) + 1),
+            )
             d, b = downsample(delta, s)[sl], downsample(base, s)[sl]
-            rows.append(dict(finding=k, size=s, cnr=float(np.abs(d).max() / (b.std() + 1e-3)), size_mm=next(l.size_mm for l in spec.lesions if l.kind == k)))
+            rows.append(
+                dict(
+                    finding=k,
+                    size=s,
+                    cnr=float(np.abs(d).max() / (b.std() + 1e-3)),
+                    size_mm=next(l.size_mm for l in spec.lesions if l.kind == k),
+                )
+            )
     return rows
 
 # %% ../nbs/01_phantoms.ipynb #e34fa4d8
@@ -410,8 +558,10 @@ def cnr_table(per_finding: int = 6, sizes=(32, 64, 128, 256, 512), seed: int = 0
     "Contrast-to-noise per finding and size over `per_finding` phantoms of each finding."
     rows, seen, p = [], {f: 0 for f in FINDINGS}, 0
     while min(seen.values()) < per_finding and p < 5000:
-        s = sample_spec(seed, p, 0); p += 1
+        s = sample_spec(seed, p, 0)
+        p += 1
         new = [r for r in finding_cnr(s, sizes) if seen[r['finding']] < per_finding]
-        for f in {r['finding'] for r in new}: seen[f] += 1
+        for f in {r['finding'] for r in new}:
+            seen[f] += 1
         rows += [dict(r, patient=s.patient) for r in new]
     return pd.DataFrame(rows)

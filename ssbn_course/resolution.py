@@ -10,7 +10,7 @@ import pandas as pd
 from .core import PROFILES
 from .data import learnable_findings
 from .experiments import auc_results
-from .stats import interval, per_finding_auc, resample_weights, weighted_auc
+from .stats import resample_weights, weighted_auc
 from .store import SINGLE, fit_many, read_store
 from .train import train_config
 
@@ -18,80 +18,155 @@ from .train import train_config
 __all__ = ['SWEEP', 'PAPER_RATIOS', 'train_sweep', 'sweep_table', 'resolution_ratio', 'best_size', 'generator_need']
 
 # %% ../nbs/09_resolution.ipynb #0558d634
-SWEEP = {p: dict(sizes=c['sweep_sizes'], archs=c['sweep_archs'], ssbn_sizes=c['sizes']) for p, c in PROFILES.items()}   # a view of the profiles
+SWEEP = {
+    p: dict(sizes=c['sweep_sizes'], archs=c['sweep_archs'], ssbn_sizes=c['sizes']) for p, c in PROFILES.items()
+}  # a view of the profiles
 
-def train_sweep(cache_dir, out_dir, cfg: dict, archs, sizes, per_label: bool = False, progress: bool = True, findings=None, reuse_from=None) -> pd.DataFrame:
+
+def train_sweep(
+    cache_dir,
+    out_dir,
+    cfg: dict,
+    archs,
+    sizes,
+    per_label: bool = False,
+    progress: bool = True,
+    findings=None,
+    reuse_from=None,
+) -> pd.DataFrame:
     """Train one model per (arch, size) — or per (arch, size, finding) with `per_label` — into `out_dir`, on `findings` (default: every
     learnable one); return the sweep's store on the test split. A model already trained with the same configuration on the same
     dataset under `reuse_from` is not trained again: its card and predictions are copied, with `reused_from` naming it."""
     findings = list(findings or learnable_findings(cache_dir))
-    jobs = [(Path(out_dir) / f'{arch}-{s}' / ('-'.join(fs).replace(' ', '_') if per_label else 'all'), train_config(cfg, arch=arch, sizes=(s,), findings=fs))
-            for arch in archs for s in sizes for fs in ([[f] for f in findings] if per_label else [findings])]
-    fit_many(cache_dir, jobs, reuse_from, progress=progress)      # several at once where the CPU gains by it (chapter 6)
+    jobs = [
+        (
+            Path(out_dir) / f'{arch}-{s}' / ('-'.join(fs).replace(' ', '_') if per_label else 'all'),
+            train_config(cfg, arch=arch, sizes=(s,), findings=fs),
+        )
+        for arch in archs
+        for s in sizes
+        for fs in ([[f] for f in findings] if per_label else [findings])
+    ]
+    fit_many(cache_dir, jobs, reuse_from, progress=progress)  # several at once where the CPU gains by it (chapter 6)
     return read_store(out_dir, 'test')
+
 
 def sweep_table(store: pd.DataFrame) -> pd.DataFrame:
     "Tidy per-finding test AUCs of a sweep's single-size runs: arch, size, finding, auc (and the class counts)."
     t = auc_results(store[store.kind == SINGLE])
-    return t.drop(columns='size').rename(columns={'max_size': 'size'})[['arch', 'size', 'finding', 'auc', 'positives', 'negatives']]   # a run's size, not its output's
+    return t.drop(columns='size').rename(columns={'max_size': 'size'})[
+        ['arch', 'size', 'finding', 'auc', 'positives', 'negatives']
+    ]  # a run's size, not its output's
 
 # %% ../nbs/09_resolution.ipynb #5f2e9838
-PAPER_RATIOS = pd.DataFrame({'finding': ['Nodule', 'Mass'], 'paper low': [.689, .767], 'paper high': [.854, .886], 'paper ratio (%)': [80.7, 86.7]}).set_index('finding')
+PAPER_RATIOS = pd.DataFrame(
+    {
+        'finding': ['Nodule', 'Mass'],
+        'paper low': [0.689, 0.767],
+        'paper high': [0.854, 0.886],
+        'paper ratio (%)': [80.7, 86.7],
+    }
+).set_index('finding')
+
 
 def resolution_ratio(aucs: pd.DataFrame, low: int, high: int) -> pd.DataFrame:
     "Per (arch, finding): AUC at `low`, at `high`, and their ratio in percent, as Sabottke & Spieler report it."
     have = set(aucs['size'])
-    if not {low, high} <= have: raise ValueError(f'The sweep has sizes {sorted(have)}; cannot compare {low} with {high}.')
+    if not {low, high} <= have:
+        raise ValueError(f'The sweep has sizes {sorted(have)}; cannot compare {low} with {high}.')
     t = aucs.pivot_table(index=['arch', 'finding'], columns='size', values='auc')[[low, high]]
     t.columns = [f'AUC {low}', f'AUC {high}']
     t['ratio (%)'] = 100 * t[f'AUC {low}'] / t[f'AUC {high}']
     return t
 
 # %% ../nbs/09_resolution.ipynb #0ad95019
-def best_size(y, by_size: dict, findings, patients, n_boot: int = 500, seed: int = 0, alpha: float = .05, margin: float = .02) -> pd.DataFrame:
+def best_size(
+    y, by_size: dict, findings, patients, n_boot: int = 500, seed: int = 0, alpha: float = 0.05, margin: float = 0.02
+) -> pd.DataFrame:
     """Per finding: the best size and its AUC with a patient-bootstrap CI, how often each size wins, and the *sufficient* size:
     the smallest size shown non-inferior to the best within `margin` (the CI of its difference lies above −margin) when every
     smaller size is shown worse by more than `margin`; NaN, with the reason in `verdict`, when an interval is too wide to say or
     when no size learned the finding (the best AUC's interval includes 0.5)."""
-    y = np.asarray(y, float); sizes = sorted(by_size); patients = np.asarray(patients)
-    if len(sizes) < 2: raise ValueError(f'Need at least two sizes to compare, got {sizes}.')
-    S = np.stack([np.asarray(by_size[s], float) for s in sizes])                  # sizes × cases × findings
+    y = np.asarray(y, float)
+    sizes = sorted(by_size)
+    patients = np.asarray(patients)
+    if len(sizes) < 2:
+        raise ValueError(f'Need at least two sizes to compare, got {sizes}.')
+    S = np.stack([np.asarray(by_size[s], float) for s in sizes])  # sizes × cases × findings
     W, q = resample_weights(patients, n_boot, seed), [100 * alpha / 2, 100 * (1 - alpha / 2)]
     rows = []
     for j, f in enumerate(findings):
         k = ~np.isnan(y[:, j])
         if not (y[k, j] == 1).any() or not (y[k, j] == 0).any():
-            rows.append(dict(finding=f, best_size=None, verdict='AUC undefined (a class is missing)')); continue
+            rows.append(dict(finding=f, best_size=None, verdict='AUC undefined (a class is missing)'))
+            continue
         point = np.array([weighted_auc(y[k, j], S[i][k, j], np.ones(k.sum()))[0] for i in range(len(sizes))])
-        B = np.stack([weighted_auc(y[k, j], S[i][k, j], W[:, k]) for i in range(len(sizes))])     # sizes × resamples
-        b = int(np.argmax(point)); lo, hi = np.percentile(B - B[b], q, axis=1)                  # CI of (each size − the best)
-        status = ['best' if i == b else 'non-inferior' if lo[i] > -margin else 'worse' if hi[i] < -margin else 'undetermined' for i in range(len(sizes))]
+        B = np.stack([weighted_auc(y[k, j], S[i][k, j], W[:, k]) for i in range(len(sizes))])  # sizes × resamples
+        b = int(np.argmax(point))
+        lo, hi = np.percentile(B - B[b], q, axis=1)  # CI of (each size − the best)
+        status = [
+            'best' if i == b else 'non-inferior' if lo[i] > -margin else 'worse' if hi[i] < -margin else 'undetermined'
+            for i in range(len(sizes))
+        ]
         first = next(i for i, s in enumerate(status) if s != 'worse')
         ci = np.percentile(B[b], q)
-        if ci[0] <= .5:
-            sufficient, verdict = np.nan, f'not learned: the best AUC ({point[b]:.3f} at {sizes[b]} px) has an interval that includes 0.5 ({ci[0]:.3f} to {ci[1]:.3f})'
+        if ci[0] <= 0.5:
+            sufficient, verdict = (
+                np.nan,
+                f'not learned: the best AUC ({point[b]:.3f} at {sizes[b]} px) has an interval that includes 0.5 ({ci[0]:.3f} to {ci[1]:.3f})',
+            )
         elif status[first] == 'undetermined':
-            sufficient, verdict = np.nan, (f'undetermined: {sizes[first]} px is {lo[first]:+.3f} to {hi[first]:+.3f} from the best ({sizes[b]} px), '
-                                           f'neither shown within {margin} nor shown worse by more')
+            sufficient, verdict = (
+                np.nan,
+                (
+                    f'undetermined: {sizes[first]} px is {lo[first]:+.3f} to {hi[first]:+.3f} from the best ({sizes[b]} px), '
+                    f'neither shown within {margin} nor shown worse by more'
+                ),
+            )
         else:
             sufficient = sizes[first]
-            verdict = (f'{sizes[first]} px suffices' + (f' (within {margin} of the best, {sizes[b]} px: {lo[first]:+.3f} to {hi[first]:+.3f})' if first != b else ' (the best)')
-                       + (f"; {', '.join(f'{s} px' for s in sizes[:first])} worse by more than {margin}" if first else ''))
+            verdict = (
+                f'{sizes[first]} px suffices'
+                + (
+                    f' (within {margin} of the best, {sizes[b]} px: {lo[first]:+.3f} to {hi[first]:+.3f})'
+                    if first != b
+                    else ' (the best)'
+                )
+                + (f'; {", ".join(f"{s} px" for s in sizes[:first])} worse by more than {margin}' if first else '')
+            )
         wins = np.bincount(B.argmax(0), minlength=len(sizes)) / B.shape[1]
-        rows.append(dict(finding=f, best_size=sizes[b], auc=point[b], ci_low=ci[0], ci_high=ci[1], sufficient_size=sufficient, verdict=verdict,
-                         **{f'wins {s}': w for s, w in zip(sizes, wins)}))
+        rows.append(
+            dict(
+                finding=f,
+                best_size=sizes[b],
+                auc=point[b],
+                ci_low=ci[0],
+                ci_high=ci[1],
+                sufficient_size=sufficient,
+                verdict=verdict,
+                **{f'wins {s}': w for s, w in zip(sizes, wins)},
+            )
+        )
     return pd.DataFrame(rows).set_index('finding')
 
 # %% ../nbs/09_resolution.ipynb #8b435f1c
-def generator_need(sizes, per_finding: int = 4, seed: int = 0, fraction: float = .8) -> pd.DataFrame:
+def generator_need(sizes, per_finding: int = 4, seed: int = 0, fraction: float = 0.8) -> pd.DataFrame:
     "Per phantom finding: its scale class, median extent (mm, and px at the smallest and largest size), median contrast-to-noise at each size (absolute), and the smallest size whose median CNR reaches `fraction` of the largest size's."
     from ssbn_course.phantoms import cnr_table, FOV_MM, SCALE
+
     sizes = tuple(sorted(sizes))
     c = cnr_table(per_finding, sizes, seed)
     med = c.groupby(['finding', 'size']).cnr.median().unstack()
     rel = med.div(med[sizes[-1]], axis=0)
     need = rel.apply(lambda r: next(s for s in sizes if r[s] >= fraction), axis=1)
     ext = c.groupby('finding').size_mm.median()
-    out = pd.DataFrame({'scale': pd.Series(SCALE).reindex(med.index), 'extent_mm': ext.round(1), **{f'px @ {s}': (ext * s / FOV_MM).round(1) for s in (sizes[0], sizes[-1])},
-                        **{f'CNR @ {s}': med[s].round(2) for s in sizes}, 'generator_need': need})
+    out = pd.DataFrame(
+        {
+            'scale': pd.Series(SCALE).reindex(med.index),
+            'extent_mm': ext.round(1),
+            **{f'px @ {s}': (ext * s / FOV_MM).round(1) for s in (sizes[0], sizes[-1])},
+            **{f'CNR @ {s}': med[s].round(2) for s in sizes},
+            'generator_need': need,
+        }
+    )
     return out

@@ -4,7 +4,8 @@
 
 # %% ../nbs/03_ssbn.ipynb #37790b50
 from __future__ import annotations
-import contextlib, copy
+import contextlib
+import copy
 import torch
 from torch import nn
 
@@ -15,96 +16,151 @@ __all__ = ['SizeSpecificBatchNorm2d', 'ssbn_layers', 'set_active_size', 'attach_
 # %% ../nbs/03_ssbn.ipynb #ab2b94b5
 class SizeSpecificBatchNorm2d(nn.Module):
     "BatchNorm with its own γ/β (and, unless `share_stats`, running statistics) for each input size."
-    def __init__(self, num_features: int, sizes, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, share_stats=False):
+
+    def __init__(
+        self, num_features: int, sizes, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, share_stats=False
+    ):
         super().__init__()
         self.sizes, self.share_stats = tuple(int(s) for s in sizes), share_stats
-        self.bns = nn.ModuleDict({str(s): nn.BatchNorm2d(num_features, eps, momentum, affine, track_running_stats) for s in self.sizes})
+        self.bns = nn.ModuleDict(
+            {str(s): nn.BatchNorm2d(num_features, eps, momentum, affine, track_running_stats) for s in self.sizes}
+        )
         if share_stats and track_running_stats:
             first = self.bns[str(self.sizes[0])]
-            for bn in self.bns.values():   # the very same tensors: updated in place by whichever size runs
-                bn.running_mean, bn.running_var, bn.num_batches_tracked = first.running_mean, first.running_var, first.num_batches_tracked
+            for bn in self.bns.values():  # the very same tensors: updated in place by whichever size runs
+                bn.running_mean, bn.running_var, bn.num_batches_tracked = (
+                    first.running_mean,
+                    first.running_var,
+                    first.num_batches_tracked,
+                )
         self.active_size = self.sizes[0]
 
     def forward(self, x):
         return self.bns[str(self.active_size)](x)
 
-    def extra_repr(self): return f'sizes={self.sizes}, share_stats={self.share_stats}'
+    def extra_repr(self):
+        return f'sizes={self.sizes}, share_stats={self.share_stats}'
 
 # %% ../nbs/03_ssbn.ipynb #f33e45af
 def ssbn_layers(model: nn.Module) -> list:
     "Every `SizeSpecificBatchNorm2d` in `model`."
     return [m for m in model.modules() if isinstance(m, SizeSpecificBatchNorm2d)]
 
+
 def set_active_size(model: nn.Module, size: int):
     "Make every SSBN layer of `model` use the BatchNorm of `size`; refuse sizes the model does not have."
     layers = ssbn_layers(model)
     known = layers[0].sizes if layers else ()
     if int(size) not in known:
-        raise ValueError(f'This model has BatchNorms for input sizes {list(known)}, not {size}: resize the image to one of them.')
-    for m in layers: m.active_size = int(size)
+        raise ValueError(
+            f'This model has BatchNorms for input sizes {list(known)}, not {size}: resize the image to one of them.'
+        )
+    for m in layers:
+        m.active_size = int(size)
+
 
 def _size_from_input(model, args):
-    if getattr(model, '_ssbn_override', None) is not None: return
+    if getattr(model, '_ssbn_override', None) is not None:
+        return
     x = args[0]
-    if isinstance(x, torch.Tensor) and x.dim() >= 3: set_active_size(model, max(x.shape[-2:]))
+    if isinstance(x, torch.Tensor) and x.dim() >= 3:
+        set_active_size(model, max(x.shape[-2:]))
+
 
 def _replace_bn(module: nn.Module, sizes, share_stats: bool):
     for name, child in module.named_children():
         if isinstance(child, nn.BatchNorm2d):
-            new = SizeSpecificBatchNorm2d(child.num_features, sizes, child.eps, child.momentum, child.affine, child.track_running_stats, share_stats)
-            for bn in new.bns.values(): bn.load_state_dict(child.state_dict())
+            new = SizeSpecificBatchNorm2d(
+                child.num_features,
+                sizes,
+                child.eps,
+                child.momentum,
+                child.affine,
+                child.track_running_stats,
+                share_stats,
+            )
+            for bn in new.bns.values():
+                bn.load_state_dict(child.state_dict())
             device = next(iter([*child.parameters(), *child.buffers()]), torch.zeros(())).device
             setattr(module, name, new.to(device))
-        elif not isinstance(child, SizeSpecificBatchNorm2d): _replace_bn(child, sizes, share_stats)
+        elif not isinstance(child, SizeSpecificBatchNorm2d):
+            _replace_bn(child, sizes, share_stats)
+
 
 def attach_size_hook(model: nn.Module) -> nn.Module:
     "Register (once) the forward pre-hook that picks the active size from the input image."
-    if not hasattr(model, '_ssbn_hook'): model._ssbn_hook = model.register_forward_pre_hook(_size_from_input)
+    if not hasattr(model, '_ssbn_hook'):
+        model._ssbn_hook = model.register_forward_pre_hook(_size_from_input)
     return model
+
 
 def convert_to_ssbn(model: nn.Module, sizes, share_stats: bool = False) -> nn.Module:
     "Replace every BatchNorm2d of `model` by a `SizeSpecificBatchNorm2d` over `sizes` (copying parameters and statistics into each size) and make the model pick the size from its input."
     sizes = tuple(sorted({int(s) for s in sizes}))
-    if not sizes or min(sizes) < 1: raise ValueError(f'convert_to_ssbn needs positive input sizes; got {list(sizes)}.')
+    if not sizes or min(sizes) < 1:
+        raise ValueError(f'convert_to_ssbn needs positive input sizes; got {list(sizes)}.')
     done = {tuple(sorted(int(k) for k in m.bns)) for m in model.modules() if isinstance(m, SizeSpecificBatchNorm2d)}
-    if done - {sizes}: raise ValueError(f'This model is already converted, with sizes {sorted(done)[0]}; converting it again to {list(sizes)} would lose them. '
-                                        f'Use add_size to add a size, or convert a fresh model.')
+    if done - {sizes}:
+        raise ValueError(
+            f'This model is already converted, with sizes {sorted(done)[0]}; converting it again to {list(sizes)} would lose them. '
+            f'Use add_size to add a size, or convert a fresh model.'
+        )
     _replace_bn(model, sizes, share_stats)
     return attach_size_hook(model)
+
 
 @contextlib.contextmanager
 def use_size(model: nn.Module, size: int):
     "Run `model` with the BatchNorms of `size` whatever the input's size."
-    set_active_size(model, size); model._ssbn_override = int(size)
-    try: yield model
-    finally: model._ssbn_override = None
+    set_active_size(model, size)
+    model._ssbn_override = int(size)
+    try:
+        yield model
+    finally:
+        model._ssbn_override = None
 
 # %% ../nbs/03_ssbn.ipynb #9f0d5a0a
 def add_size(model: nn.Module, size: int, like: int | None = None) -> nn.Module:
     "Give every SSBN layer of `model` a BatchNorm for `size`, a copy of size `like`'s (default: the nearest known size)."
     layers, size = ssbn_layers(model), int(size)
-    if not layers: raise ValueError('add_size needs a model converted with convert_to_ssbn.')
+    if not layers:
+        raise ValueError('add_size needs a model converted with convert_to_ssbn.')
     known = layers[0].sizes
-    if size in known: raise ValueError(f'The model already has a BatchNorm for size {size} (sizes {list(known)}).')
+    if size in known:
+        raise ValueError(f'The model already has a BatchNorm for size {size} (sizes {list(known)}).')
     like = min(known, key=lambda s: abs(s - size)) if like is None else int(like)
-    if like not in known: raise ValueError(f'Cannot copy size {like}: the model has sizes {list(known)}.')
+    if like not in known:
+        raise ValueError(f'Cannot copy size {like}: the model has sizes {list(known)}.')
     for l in layers:
-        src = l.bns[str(like)]; new = copy.deepcopy(src)
-        if l.share_stats and src.track_running_stats:   # keep one shared set of statistics
-            new.running_mean, new.running_var, new.num_batches_tracked = src.running_mean, src.running_var, src.num_batches_tracked
-        l.bns[str(size)] = new; l.sizes = tuple(sorted((*l.sizes, size)))
+        src = l.bns[str(like)]
+        new = copy.deepcopy(src)
+        if l.share_stats and src.track_running_stats:  # keep one shared set of statistics
+            new.running_mean, new.running_var, new.num_batches_tracked = (
+                src.running_mean,
+                src.running_var,
+                src.num_batches_tracked,
+            )
+        l.bns[str(size)] = new
+        l.sizes = tuple(sorted((*l.sizes, size)))
     return model
+
 
 @torch.no_grad()
 def recalibrate_bn(model: nn.Module, batches, size: int) -> nn.Module:
     "Re-estimate the running statistics of size `size`'s BatchNorms from `batches` (image tensors) as an exact average; no weight changes."
     set_active_size(model, size)
     bns = [l.bns[str(size)] for l in ssbn_layers(model)]
-    if any(l.share_stats for l in ssbn_layers(model)): raise ValueError('This model shares statistics across sizes: recalibrating one size would change them all.')
+    if any(l.share_stats for l in ssbn_layers(model)):
+        raise ValueError('This model shares statistics across sizes: recalibrating one size would change them all.')
     was_training, momenta = model.training, [b.momentum for b in bns]
     model.eval()
-    for b in bns: b.reset_running_stats(); b.momentum = None; b.train()   # momentum=None: cumulative average
+    for b in bns:
+        b.reset_running_stats()
+        b.momentum = None
+        b.train()  # momentum=None: cumulative average
     with use_size(model, size):
-        for x in batches: model(x)
-    for b, m in zip(bns, momenta): b.momentum = m
+        for x in batches:
+            model(x)
+    for b, m in zip(bns, momenta):
+        b.momentum = m
     return model.train(was_training)

@@ -4,7 +4,8 @@
 
 # %% ../nbs/04a_stats.ipynb #d4cf27b3
 from __future__ import annotations
-import math, warnings
+import math
+import warnings
 from dataclasses import dataclass, asdict
 import numpy as np
 import pandas as pd
@@ -19,51 +20,67 @@ __all__ = ['known_cases', 'weighted_auc', 'per_finding_auc', 'auc_midrank', 'mea
 # %% ../nbs/04a_stats.ipynb #fadf0b89
 def known_cases(y, *scores, name: str = 'scores') -> tuple:
     "Labels and scores of the labelled cases (label not NaN); labels must be 0/1, scores one per case and not NaN there."
-    y = np.asarray(y, dtype=float); scores = [np.asarray(s, dtype=float) for s in scores]
+    y = np.asarray(y, dtype=float)
+    scores = [np.asarray(s, dtype=float) for s in scores]
     for s in scores:
-        if s.shape != y.shape: raise ValueError(f'{name} has shape {s.shape} but the labels have shape {y.shape}: one score per case.')
+        if s.shape != y.shape:
+            raise ValueError(f'{name} has shape {s.shape} but the labels have shape {y.shape}: one score per case.')
     k = ~np.isnan(y)
-    if not np.isin(y[k], (0, 1)).all(): raise ValueError(f'Labels must be 0, 1 or NaN (unknown); got values {sorted(set(np.unique(y[k])) - {0., 1.})[:5]}.')
+    if not np.isin(y[k], (0, 1)).all():
+        raise ValueError(
+            f'Labels must be 0, 1 or NaN (unknown); got values {sorted(set(np.unique(y[k])) - {0.0, 1.0})[:5]}.'
+        )
     for s in scores:
-        if np.isnan(s[k]).any(): raise ValueError(f'{name} hold NaN for {int(np.isnan(s[k]).sum())} labelled case(s).')
+        if np.isnan(s[k]).any():
+            raise ValueError(f'{name} hold NaN for {int(np.isnan(s[k]).sum())} labelled case(s).')
     return (y[k], *[s[k] for s in scores])
-
 
 # %% ../nbs/04a_stats.ipynb #2597a7dc
 def weighted_auc(y, score, w) -> np.ndarray:
     "AUC of `score` against 0/1 labels `y` under each row of case weights `w` (resamples x cases), ties counted half; NaN where a class has no weight."
     y, score, w = np.asarray(y, float), np.asarray(score, float), np.atleast_2d(np.asarray(w, float))
-    order = np.argsort(score, kind='stable'); s, pos = score[order], y[order] == 1
+    order = np.argsort(score, kind='stable')
+    s, pos = score[order], y[order] == 1
     wp, wn = w[:, order] * pos, w[:, order] * ~pos
-    below = np.concatenate([np.zeros((len(w), 1)), np.cumsum(wn, 1)], 1)       # negative weight strictly before each position
-    lo, hi = np.searchsorted(s, s, 'left'), np.searchsorted(s, s, 'right')      # each score's block of ties
-    beaten = below[:, lo] + .5 * (below[:, hi] - below[:, lo])                   # negatives below, half of those tied
+    below = np.concatenate(
+        [np.zeros((len(w), 1)), np.cumsum(wn, 1)], 1
+    )  # negative weight strictly before each position
+    lo, hi = np.searchsorted(s, s, 'left'), np.searchsorted(s, s, 'right')  # each score's block of ties
+    beaten = below[:, lo] + 0.5 * (below[:, hi] - below[:, lo])  # negatives below, half of those tied
     with np.errstate(invalid='ignore', divide='ignore'):
         return (wp * beaten).sum(1) / (wp.sum(1) * wn.sum(1))
-
 
 # %% ../nbs/04a_stats.ipynb #41da8a9f
 def per_finding_auc(y, p, findings=None, warn: bool = True) -> pd.Series:
     "ROC AUC of each column of `p` against labels `y` (cases x findings, NaN = unknown), from midranks (`weighted_auc` with every case weighted 1); NaN, with a warning naming the finding, where a class is missing."
     y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
-    if y.ndim == 1: y, p = y[:, None], p.reshape(len(p), -1) if p.ndim == 1 else p
-    if p.shape != y.shape: raise ValueError(f'Scores have shape {p.shape} but the labels have shape {y.shape}: one score per case and finding.')
+    if y.ndim == 1:
+        y, p = y[:, None], p.reshape(len(p), -1) if p.ndim == 1 else p
+    if p.shape != y.shape:
+        raise ValueError(
+            f'Scores have shape {p.shape} but the labels have shape {y.shape}: one score per case and finding.'
+        )
     names = list(range(y.shape[1])) if findings is None else list(findings)
-    if len(names) != y.shape[1]: raise ValueError(f'{len(names)} finding names for {y.shape[1]} label columns.')
+    if len(names) != y.shape[1]:
+        raise ValueError(f'{len(names)} finding names for {y.shape[1]} label columns.')
     out = []
     for j, f in enumerate(names):
         yj, sj = known_cases(y[:, j], p[:, j], name=f'The scores of {f!r}')
-        m = int(yj.sum()); n = len(yj) - m
+        m = int(yj.sum())
+        n = len(yj) - m
         if m == 0 or n == 0:
-            if warn: warnings.warn(f'AUC of {f!r} is undefined here: {m} positive and {n} negative labelled case(s).')
+            if warn:
+                warnings.warn(f'AUC of {f!r} is undefined here: {m} positive and {n} negative labelled case(s).')
             out.append(np.nan)
-        else: out.append(float(weighted_auc(yj, sj, np.ones(len(yj)))[0]))
+        else:
+            out.append(float(weighted_auc(yj, sj, np.ones(len(yj)))[0]))
     return pd.Series(out, index=names, dtype=float, name='auc')
+
 
 def auc_midrank(y, score) -> float:
     "ROC AUC of one score vector (`per_finding_auc` of one finding)."
     y = np.asarray(y, dtype=float)
-    return float(per_finding_auc(y[:, None], np.asarray(score, dtype=float).reshape(-1, 1), ["the finding"]).iloc[0])
+    return float(per_finding_auc(y[:, None], np.asarray(score, dtype=float).reshape(-1, 1), ['the finding']).iloc[0])
 
 # %% ../nbs/04a_stats.ipynb #65308e69
 def mean_auc(aucs) -> float:
@@ -78,30 +95,44 @@ def delong_placements(y, *scores):
     y, *scores = known_cases(y, *scores)
     pos, neg = y == 1, y == 0
     m, n = int(pos.sum()), int(neg.sum())
-    if m < 2 or n < 2: raise ValueError(f"DeLong's test needs at least 2 positive and 2 negative cases; got {m} and {n}.")
+    if m < 2 or n < 2:
+        raise ValueError(f"DeLong's test needs at least 2 positive and 2 negative cases; got {m} and {n}.")
     S = np.stack(scores)
     X, Y = S[:, pos], S[:, neg]
     tx, ty, tz = rankdata(X, axis=1), rankdata(Y, axis=1), rankdata(np.concatenate([X, Y], 1), axis=1)
     v10, v01 = (tz[:, :m] - tx) / n, 1 - (tz[:, m:] - ty) / m
-    return v10.mean(1), v10, v01                    # a model's AUC is the mean placement of its positives
+    return v10.mean(1), v10, v01  # a model's AUC is the mean placement of its positives
+
 
 def delong_cov(y, *scores) -> tuple:
     "AUCs and their DeLong covariance matrix."
     aucs, v10, v01 = delong_placements(y, *scores)
     return aucs, np.atleast_2d(np.cov(v10)) / v10.shape[1] + np.atleast_2d(np.cov(v01)) / v01.shape[1]
 
+
 @dataclass
 class DeLongResult:
     "Two correlated AUCs compared: model 1 minus model 2."
-    auc1: float; auc2: float; var1: float; var2: float; cov: float
-    diff: float; se: float; z: float; p: float; ci_low: float; ci_high: float
 
-def delong_test(y, score1, score2, alpha: float = .05) -> DeLongResult:
+    auc1: float
+    auc2: float
+    var1: float
+    var2: float
+    cov: float
+    diff: float
+    se: float
+    z: float
+    p: float
+    ci_low: float
+    ci_high: float
+
+
+def delong_test(y, score1, score2, alpha: float = 0.05) -> DeLongResult:
     "DeLong's test for two correlated ROC AUCs on the same cases (unknown labels, NaN, are dropped)."
     (a1, a2), S = delong_cov(y, score1, score2)
     var = S[0, 0] + S[1, 1] - 2 * S[0, 1]
-    d, se = a1 - a2, math.sqrt(max(var, 0.))
-    z = d / se if se > 0 else (0. if d == 0 else math.copysign(math.inf, d))
+    d, se = a1 - a2, math.sqrt(max(var, 0.0))
+    z = d / se if se > 0 else (0.0 if d == 0 else math.copysign(math.inf, d))
     h = norm.ppf(1 - alpha / 2) * se
     return DeLongResult(a1, a2, S[0, 0], S[1, 1], S[0, 1], d, se, z, float(2 * norm.sf(abs(z))), d - h, d + h)
 
@@ -109,35 +140,44 @@ def delong_test(y, score1, score2, alpha: float = .05) -> DeLongResult:
 def resample_weights(patients, n_boot: int, seed: int = 0) -> np.ndarray:
     "`n_boot` bootstrap resamples that draw whole patients with replacement, as an (n_boot x cases) matrix of how often each case was drawn."
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ValueError(f'n_boot={n_boot!r}: a bootstrap needs at least 1 resample (the course uses 100 to 1000; an interval from fewer than 100 is rough).')
-    if len(patients) == 0: raise ValueError('No cases to resample: the test set is empty.')
+        raise ValueError(
+            f'n_boot={n_boot!r}: a bootstrap needs at least 1 resample (the course uses 100 to 1000; an interval from fewer than 100 is rough).'
+        )
+    if len(patients) == 0:
+        raise ValueError('No cases to resample: the test set is empty.')
     uniq, inv = np.unique(np.asarray(patients), return_inverse=True)
     draws = np.random.default_rng(seed).integers(0, len(uniq), (n_boot, len(uniq)))
-    counts = np.stack([np.bincount(d, minlength=len(uniq)) for d in draws])      # resamples x patients
+    counts = np.stack([np.bincount(d, minlength=len(uniq)) for d in draws])  # resamples x patients
     return counts[:, inv].astype(float)
 
-def interval(samples, alpha: float = .05) -> tuple:
+
+def interval(samples, alpha: float = 0.05) -> tuple:
     "The percentile interval (`ci_low`, `ci_high`) of resampled estimates along their first axis, resamples where it is undefined (NaN) left out."
     with warnings.catch_warnings():
-        warnings.simplefilter('ignore', RuntimeWarning)                            # a column that is NaN in every resample stays NaN
+        warnings.simplefilter('ignore', RuntimeWarning)  # a column that is NaN in every resample stays NaN
         lo, hi = np.nanpercentile(np.asarray(samples, float), [100 * alpha / 2, 100 * (1 - alpha / 2)], axis=0)
     return lo, hi
 
-def minimal_detectable_difference(se: float, alpha: float = .05, power: float = .8) -> float:
+
+def minimal_detectable_difference(se: float, alpha: float = 0.05, power: float = 0.8) -> float:
     "The true difference a test with standard error `se` declares (interval excluding 0) with probability `power`: (z₁₋α/₂ + z_power) × se."
     return float((norm.ppf(1 - alpha / 2) + norm.ppf(power)) * se)
-
 
 # %% ../nbs/04a_stats.ipynb #093898b6
 def _as_seeds(y, *ps) -> tuple:
     "Labels as cases x findings and each prediction as seeds x cases x findings (one seed when given cases x findings)."
-    y = np.asarray(y, dtype=float); ps = [np.asarray(p, dtype=float) for p in ps]
-    if y.ndim == 1: y, ps = y[:, None], [p[..., None] for p in ps]
+    y = np.asarray(y, dtype=float)
+    ps = [np.asarray(p, dtype=float) for p in ps]
+    if y.ndim == 1:
+        y, ps = y[:, None], [p[..., None] for p in ps]
     ps = [p[None] if p.ndim == 2 else p for p in ps]
     for p in ps:
-        if p.shape[1:] != y.shape: raise ValueError(f'Labels {y.shape} and predictions {p.shape[1:]} (per seed) must have the same shape.')
-    if len({p.shape[0] for p in ps}) > 1: raise ValueError(f'The models have {[p.shape[0] for p in ps]} seeds: a paired comparison needs the same seeds.')
+        if p.shape[1:] != y.shape:
+            raise ValueError(f'Labels {y.shape} and predictions {p.shape[1:]} (per seed) must have the same shape.')
+    if len({p.shape[0] for p in ps}) > 1:
+        raise ValueError(f'The models have {[p.shape[0] for p in ps]} seeds: a paired comparison needs the same seeds.')
     return y, ps
+
 
 def resampled_aucs(y, p, w) -> np.ndarray:
     "Per-finding AUCs of `p` (seeds x cases x findings), averaged over seeds, under each row of case weights `w` (resamples x cases): resamples x findings, NaN where a finding lacks a class."
@@ -150,40 +190,61 @@ def resampled_aucs(y, p, w) -> np.ndarray:
             out[:, j] = np.mean([weighted_auc(y[k, j], s[k, j], w[:, k]) for s in p], axis=0)
     return out
 
-def paired_bootstrap(y, p1, p2, patients, n_boot: int = 1000, seed: int = 0, alpha: float = .05, progress: bool = False) -> dict:
+
+def paired_bootstrap(
+    y, p1, p2, patients, n_boot: int = 1000, seed: int = 0, alpha: float = 0.05, progress: bool = False
+) -> dict:
     """Mean-AUC difference (model 1 − model 2) over findings, with a percentile CI from resampling patients, its standard error,
     half-width and minimal detectable difference (80 % power). `p1`, `p2`: cases x findings, or seeds x cases x findings
     (each resample's AUC is then the mean over seeds). Findings without both classes in a resample drop out of its mean."""
     y, (p1, p2), patients = _checked(y, patients, p1, p2)
     usable = [j for j in range(y.shape[1]) if np.nansum(y[:, j] == 1) and np.nansum(y[:, j] == 0)]
-    if not usable: raise ValueError('No finding has both positive and negative cases: nothing to compare.')
+    if not usable:
+        raise ValueError('No finding has both positive and negative cases: nothing to compare.')
     W = resample_weights(patients, n_boot, seed)
     y, p1, p2 = y[:, usable], p1[..., usable], p2[..., usable]
     one = np.ones((1, len(y)))
     a1, a2 = resampled_aucs(y, p1, one)[0], resampled_aucs(y, p2, one)[0]
     D = np.full((n_boot, len(usable)), np.nan)
-    for c in tqdm(range(0, n_boot, 250), desc='bootstrap', disable=not progress):      # 250 resamples at a time bound the memory
-        D[c:c + 250] = resampled_aucs(y, p1, W[c:c + 250]) - resampled_aucs(y, p2, W[c:c + 250])
+    for c in tqdm(
+        range(0, n_boot, 250), desc='bootstrap', disable=not progress
+    ):  # 250 resamples at a time bound the memory
+        D[c : c + 250] = resampled_aucs(y, p1, W[c : c + 250]) - resampled_aucs(y, p2, W[c : c + 250])
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', RuntimeWarning)
         diffs = np.nanmean(D, 1)
     diffs = diffs[~np.isnan(diffs)]
     lo, hi = interval(diffs, alpha)
     se = float(diffs.std(ddof=1)) if len(diffs) > 1 else float('nan')
-    return dict(mean_auc1=float(a1.mean()), mean_auc2=float(a2.mean()), diff=float((a1 - a2).mean()), ci_low=float(lo), ci_high=float(hi),
-                se=se, half_width=float((hi - lo) / 2), mdd=minimal_detectable_difference(se, alpha),
-                p_two_sided=float(min(1., 2 * min((diffs <= 0).mean(), (diffs >= 0).mean()))), n_boot=len(diffs),
-                n_patients=len(np.unique(patients)), seeds=p1.shape[0], findings=len(usable))
+    return dict(
+        mean_auc1=float(a1.mean()),
+        mean_auc2=float(a2.mean()),
+        diff=float((a1 - a2).mean()),
+        ci_low=float(lo),
+        ci_high=float(hi),
+        se=se,
+        half_width=float((hi - lo) / 2),
+        mdd=minimal_detectable_difference(se, alpha),
+        p_two_sided=float(min(1.0, 2 * min((diffs <= 0).mean(), (diffs >= 0).mean()))),
+        n_boot=len(diffs),
+        n_patients=len(np.unique(patients)),
+        seeds=p1.shape[0],
+        findings=len(usable),
+    )
+
 
 def _checked(y, patients, *ps) -> tuple:
     "(labels, predictions as seeds x cases x findings, patients), with one patient per case and no NaN score on a labelled case."
     y, ps = _as_seeds(y, *ps)
     patients = np.asarray(patients)
-    if len(patients) != len(y): raise ValueError(f'{len(patients)} patient ids for {len(y)} cases: give one per case.')
+    if len(patients) != len(y):
+        raise ValueError(f'{len(patients)} patient ids for {len(y)} cases: give one per case.')
     for j in range(y.shape[1]):
         for p in ps:
-            for s in p: known_cases(y[:, j], s[:, j], name='The predictions')          # NaN scores on labelled cases are refused
+            for s in p:
+                known_cases(y[:, j], s[:, j], name='The predictions')  # NaN scores on labelled cases are refused
     return y, ps, patients
+
 
 def bootstrap_aucs(y, p, patients, n_boot: int = 300, seed: int = 0) -> np.ndarray:
     "Per-finding AUCs of one model (cases x findings, or seeds x cases x findings) on `n_boot` patient resamples: resamples x findings, NaN where a resample lacks a class."
@@ -193,33 +254,45 @@ def bootstrap_aucs(y, p, patients, n_boot: int = 300, seed: int = 0) -> np.ndarr
 # %% ../nbs/04a_stats.ipynb #97c72ec9
 def auc_table(y, predictions: dict, findings, **tags) -> pd.DataFrame:
     "Long table of per-finding AUCs: one row per (model, finding), plus any `tags` (size=, seed=...) as columns."
-    y = np.asarray(y, dtype=float); rows = []
+    y = np.asarray(y, dtype=float)
+    rows = []
     for model, p in predictions.items():
         p = np.asarray(p, dtype=float)
-        if p.shape != y.shape: raise ValueError(f'Predictions of {model!r} have shape {p.shape}, labels {y.shape}.')
+        if p.shape != y.shape:
+            raise ValueError(f'Predictions of {model!r} have shape {p.shape}, labels {y.shape}.')
         aucs = per_finding_auc(y, p, findings, warn=False)
         for j, f in enumerate(findings):
             m, n = int((y[:, j] == 1).sum()), int((y[:, j] == 0).sum())
-            if math.isnan(aucs[f]): warnings.warn(f'{model}: AUC of {f!r} undefined ({m} positive, {n} negative labelled cases).')
+            if math.isnan(aucs[f]):
+                warnings.warn(f'{model}: AUC of {f!r} undefined ({m} positive, {n} negative labelled cases).')
             rows.append(dict(tags, model=model, finding=f, auc=aucs[f], positives=m, negatives=n))
     return pd.DataFrame(rows)
 
+
 def holm(p) -> np.ndarray:
     "Holm step-down adjusted p-values."
-    p = np.asarray(p, dtype=float); order = np.argsort(p); k = len(p)
+    p = np.asarray(p, dtype=float)
+    order = np.argsort(p)
+    k = len(p)
     adj = np.maximum.accumulate((k - np.arange(k)) * p[order])
-    out = np.empty(k); out[order] = np.minimum(adj, 1.)
+    out = np.empty(k)
+    out[order] = np.minimum(adj, 1.0)
     return out
 
-def delong_table(y, reference: str, predictions: dict, findings, alpha: float = .05) -> pd.DataFrame:
+
+def delong_table(y, reference: str, predictions: dict, findings, alpha: float = 0.05) -> pd.DataFrame:
     "DeLong's test of `reference` against every other model, per finding, with Holm-adjusted p-values over all rows."
-    y = np.asarray(y, dtype=float); rows = []
+    y = np.asarray(y, dtype=float)
+    rows = []
     for other in (m for m in predictions if m != reference):
         for j, f in enumerate(findings):
-            try: r = delong_test(y[:, j], predictions[reference][:, j], predictions[other][:, j], alpha)
+            try:
+                r = delong_test(y[:, j], predictions[reference][:, j], predictions[other][:, j], alpha)
             except ValueError as e:
-                warnings.warn(f'{f}: {e} Skipped.'); continue
+                warnings.warn(f'{f}: {e} Skipped.')
+                continue
             rows.append(dict(finding=f, model=reference, versus=other, **asdict(r)))
     t = pd.DataFrame(rows)
-    if len(t): t['p_holm'] = holm(t.p)
+    if len(t):
+        t['p_holm'] = holm(t.p)
     return t

@@ -4,13 +4,25 @@
 
 # %% ../nbs/05a_store.ipynb #ff25836c
 from __future__ import annotations
-import json, os, shutil
+import json
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from .data import cache_source
-from .train import PREDICTION_COLUMNS, RUN_KINDS, ENSEMBLE, SINGLE, SSBN, fit, load_trained, read_run, write_run
+from ssbn_course.train import (
+    PREDICTION_COLUMNS,
+    RUN_KINDS,
+    ENSEMBLE,
+    SINGLE,
+    SSBN,
+    fit,
+    load_trained,
+    read_run,
+    write_run,
+)
 
 # %% auto #0
 __all__ = ['RUN_FIELDS', 'SELECT_FIELDS', 'run_name', 'card_kind', 'RunStore', 'read_store', 'select', 'Scores', 'scores',
@@ -21,52 +33,92 @@ __all__ = ['RUN_FIELDS', 'SELECT_FIELDS', 'run_name', 'card_kind', 'RunStore', '
 def run_name(kind: str, variant: str, sizes: str, output: str = 'fused', size: int = 0) -> str:
     "The label of a run's output in tables and legends: 'single 64', 'ensemble', 'SSBN', 'SSBN (concat)', 'SSBN @ 64'."
     name = {SINGLE: f'single {sizes}', ENSEMBLE: 'ensemble', SSBN: 'SSBN'}[kind]
-    if kind == SSBN and variant != 'mean': name += f' ({variant})'
+    if kind == SSBN and variant != 'mean':
+        name += f' ({variant})'
     return name + (f' @ {size}' if output == 'size' and kind != SINGLE else '')
+
 
 def card_kind(card: dict) -> str:
     "The kind of run a card names (`kind`; cards written before kinds had their own field say it in `model`)."
     kind = card.get('kind') or {'SSBN': SSBN}.get(card.get('model'), card.get('model'))
-    if kind not in RUN_KINDS: raise ValueError(f'A run card names the kind {kind!r}; runs are one of {list(RUN_KINDS)}.')
+    if kind not in RUN_KINDS:
+        raise ValueError(f'A run card names the kind {kind!r}; runs are one of {list(RUN_KINDS)}.')
     return kind
 
 # %% ../nbs/05a_store.ipynb #19046419
-RUN_FIELDS = ['kind', 'variant', 'arch', 'sizes', 'max_size', 'seed', 'params']      # what a card says, on every row of the table
+RUN_FIELDS = [
+    'kind',
+    'variant',
+    'arch',
+    'sizes',
+    'max_size',
+    'seed',
+    'params',
+]  # what a card says, on every row of the table
+
 
 class RunStore:
     "Every finished run under `root` (a folder holding `run.json`), its card read once; predictions are read when a table asks for them."
+
     def __init__(self, root):
         self.root = Path(root)
         rows = []
         for card_path in sorted(self.root.rglob('run.json')) if self.root.is_dir() else []:
-            try: card = json.loads(card_path.read_text())
-            except ValueError: continue                  # not a card: `write_run` replaces a card whole, so a finished run's card always parses
-            rows.append(dict(run=card_path.parent.relative_to(self.root).as_posix(), dir=card_path.parent, kind=card_kind(card), variant=card['variant'],
-                             arch=card['arch'], sizes='/'.join(map(str, card['sizes'])), max_size=max(card['sizes']), seed=int(card['seed']),
-                             params=int(card['params']), card=card))
+            try:
+                card = json.loads(card_path.read_text())
+            except ValueError:
+                continue  # not a card: `write_run` replaces a card whole, so a finished run's card always parses
+            rows.append(
+                dict(
+                    run=card_path.parent.relative_to(self.root).as_posix(),
+                    dir=card_path.parent,
+                    kind=card_kind(card),
+                    variant=card['variant'],
+                    arch=card['arch'],
+                    sizes='/'.join(map(str, card['sizes'])),
+                    max_size=max(card['sizes']),
+                    seed=int(card['seed']),
+                    params=int(card['params']),
+                    card=card,
+                )
+            )
         rows.sort(key=lambda r: (RUN_KINDS.index(r['kind']), r['card']['sizes'], r['variant'], r['seed'], r['run']))
         self.runs = pd.DataFrame(rows, columns=['run', 'dir', *RUN_FIELDS, 'card'])
         self._tables = {}
 
-    def __len__(self) -> int: return len(self.runs)
-    def __repr__(self) -> str: return f'RunStore({str(self.root)!r}: {len(self)} runs)'
+    def __len__(self) -> int:
+        return len(self.runs)
+
+    def __repr__(self) -> str:
+        return f'RunStore({str(self.root)!r}: {len(self)} runs)'
 
     def table(self, split: str | None = 'test') -> pd.DataFrame:
         "The predictions of every run on `split` (None: every split) in one long table: a row per (run, case, finding, output), the card's fields and the label `name`."
         if split not in self._tables:
-            if not len(self): raise FileNotFoundError(f'{self.root} holds no training runs (run.json with predictions.csv.gz): train them first (chapter 6 trains the comparison).')
+            if not len(self):
+                raise FileNotFoundError(
+                    f'{self.root} holds no training runs (run.json with predictions.csv.gz): train them first (chapter 6 trains the comparison).'
+                )
             parts = []
             for r in self.runs.itertuples():
                 t = read_run(r.dir)[1]
-                if split is not None: t = t[t.split == split]
-                if r.kind == SINGLE: t = t[t.output == 'fused']
+                if split is not None:
+                    t = t[t.split == split]
+                if r.kind == SINGLE:
+                    t = t[t.output == 'fused']
                 t.insert(0, 'run', r.run)
                 parts.append(t.assign(**{k: getattr(r, k) for k in RUN_FIELDS}))
             t = pd.concat(parts, ignore_index=True)
-            labels = {k: run_name(*k) for k in t[['kind', 'variant', 'sizes', 'output', 'size']].drop_duplicates().itertuples(index=False, name=None)}
+            labels = {
+                k: run_name(*k)
+                for k in t[['kind', 'variant', 'sizes', 'output', 'size']]
+                .drop_duplicates()
+                .itertuples(index=False, name=None)
+            }
             t['name'] = [labels[k] for k in zip(t.kind, t.variant, t.sizes, t.output, t['size'])]
             self._tables[split] = t
         return self._tables[split]
+
 
 def read_store(root, split: str | None = 'test') -> pd.DataFrame:
     "`RunStore(root).table(split)`: every run under `root` as one long table."
@@ -75,20 +127,25 @@ def read_store(root, split: str | None = 'test') -> pd.DataFrame:
 # %% ../nbs/05a_store.ipynb #db0c5145
 SELECT_FIELDS = ('kind', 'variant', 'arch', 'sizes', 'max_size', 'seed', 'output', 'size', 'run')
 
+
 def select(table: pd.DataFrame, **fields) -> pd.DataFrame:
     "The rows of a store's table whose fields equal `fields` (kind=, variant=, arch=, sizes=, max_size=, seed=, output=, size=, run=); the fused output unless `size` or `output` is given."
-    if bad := sorted(set(fields) - set(SELECT_FIELDS)): raise TypeError(f'Runs are selected by {list(SELECT_FIELDS)}; not by {bad}.')
+    if bad := sorted(set(fields) - set(SELECT_FIELDS)):
+        raise TypeError(f'Runs are selected by {list(SELECT_FIELDS)}; not by {bad}.')
     fields = {'output': 'size' if 'size' in fields else 'fused', **fields}
     keep = np.ones(len(table), bool)
-    for k, v in fields.items(): keep &= (table[k] == v).to_numpy()
+    for k, v in fields.items():
+        keep &= (table[k] == v).to_numpy()
     if not keep.any():
         held = ', '.join(sorted(table.drop_duplicates('name').name)) if 'name' in table else f'{len(table)} rows'
         raise KeyError(f'No run in the store has {fields}; it holds {held}.')
     return table[keep]
 
+
 @dataclass
 class Scores:
     "The runs of one selection as arrays: labels `y` (cases x findings, NaN unknown), probabilities `p` (seeds x cases x findings), each case's patient and image, and the selection's label."
+
     label: str
     y: np.ndarray
     p: np.ndarray
@@ -97,56 +154,101 @@ class Scores:
     seeds: list
     findings: list
 
-    def of_seed(self, seed) -> np.ndarray: return self.p[self.seeds.index(seed)]
+    def of_seed(self, seed) -> np.ndarray:
+        return self.p[self.seeds.index(seed)]
 
     def on(self, image_ids=None, findings=None, seeds=None) -> Scores:
         "The same scores on the given cases, findings and seeds only, in their order (refused when a case or finding was not scored)."
-        ids = pd.Index(self.image_ids).get_indexer(pd.Index(self.image_ids if image_ids is None else image_ids).astype(str))
-        if (ids < 0).any(): raise ValueError(f'{self.label} was not scored on {int((ids < 0).sum())} of these cases: the store and the cases come from different test sets.')
+        ids = pd.Index(self.image_ids).get_indexer(
+            pd.Index(self.image_ids if image_ids is None else image_ids).astype(str)
+        )
+        if (ids < 0).any():
+            raise ValueError(
+                f'{self.label} was not scored on {int((ids < 0).sum())} of these cases: the store and the cases come from different test sets.'
+            )
         fs, ss = list(self.findings if findings is None else findings), list(self.seeds if seeds is None else seeds)
         if missing := [f for f in fs if f not in self.findings] + [s for s in ss if s not in self.seeds]:
-            raise ValueError(f'{self.label} has no scores for {missing}; it has findings {self.findings} and seeds {self.seeds}.')
+            raise ValueError(
+                f'{self.label} has no scores for {missing}; it has findings {self.findings} and seeds {self.seeds}.'
+            )
         jf, js = [self.findings.index(f) for f in fs], [self.seeds.index(s) for s in ss]
-        return Scores(self.label, self.y[ids][:, jf], self.p[js][:, ids][:, :, jf], self.patients[ids], self.image_ids[ids], ss, fs)
+        return Scores(
+            self.label,
+            self.y[ids][:, jf],
+            self.p[js][:, ids][:, :, jf],
+            self.patients[ids],
+            self.image_ids[ids],
+            ss,
+            fs,
+        )
+
 
 def scores(table: pd.DataFrame, **fields) -> Scores:
     "The selection `fields` of a store's table (`select`) as a `Scores`; it must hold one run per seed (name a `variant`, `sizes` or `run` when it holds more)."
     t = select(table, **fields)
     if t.duplicated(['seed', 'image_id', 'finding']).any():
-        raise ValueError(f'{fields} selects more than one run per seed ({sorted(t.run.unique())}): add a field (variant=, sizes=, arch=, run=) that tells them apart.')
-    wide = t.set_index(['patient', 'image_id', 'seed', 'finding'])[['label', 'prob']].unstack(['seed', 'finding']).sort_index()
+        raise ValueError(
+            f'{fields} selects more than one run per seed ({sorted(t.run.unique())}): add a field (variant=, sizes=, arch=, run=) that tells them apart.'
+        )
+    wide = (
+        t.set_index(['patient', 'image_id', 'seed', 'finding'])[['label', 'prob']]
+        .unstack(['seed', 'finding'])
+        .sort_index()
+    )
     seeds, findings = sorted(int(s) for s in t.seed.unique()), sorted(t.finding.unique())
     p = np.stack([wide['prob'][s][findings].to_numpy() for s in seeds])
     y = wide['label'][seeds[0]][findings].to_numpy()
-    return Scores(' / '.join(sorted(t.name.unique())), y, p, wide.index.get_level_values('patient').to_numpy(), wide.index.get_level_values('image_id').to_numpy(), seeds, findings)
+    return Scores(
+        ' / '.join(sorted(t.name.unique())),
+        y,
+        p,
+        wide.index.get_level_values('patient').to_numpy(),
+        wide.index.get_level_values('image_id').to_numpy(),
+        seeds,
+        findings,
+    )
+
 
 def outputs(table: pd.DataFrame, **fields) -> dict:
     "{label: `Scores`} of every distinct output (kind, variant, sizes, output, size) in the selection `fields`, in the store's order."
     t = select(table, **fields) if fields else table
     keys = t[['kind', 'variant', 'arch', 'sizes', 'output', 'size']].drop_duplicates()
-    return {run_name(k.kind, k.variant, k.sizes, k.output, k.size): scores(table, **k._asdict()) for k in keys.itertuples(index=False)}
+    return {
+        run_name(k.kind, k.variant, k.sizes, k.output, k.size): scores(table, **k._asdict())
+        for k in keys.itertuples(index=False)
+    }
 
 # %% ../nbs/05a_store.ipynb #33068cb5
 def _one_run(store: RunStore, fields: dict):
     "The card row of the one run whose fields equal `fields`."
     m = np.ones(len(store.runs), bool)
     for k, v in fields.items():
-        if k not in RUN_FIELDS + ['run']: raise TypeError(f'A run is chosen by {RUN_FIELDS + ["run"]}; not by {k!r}.')
+        if k not in RUN_FIELDS + ['run']:
+            raise TypeError(f'A run is chosen by {RUN_FIELDS + ["run"]}; not by {k!r}.')
         m &= (store.runs[k] == v).to_numpy()
-    if m.sum() != 1: raise ValueError(f'{store.root} has {int(m.sum())} runs with {fields}: name one (add variant=, sizes=, seed= or run=).')
+    if m.sum() != 1:
+        raise ValueError(
+            f'{store.root} has {int(m.sum())} runs with {fields}: name one (add variant=, sizes=, seed= or run=).'
+        )
     return store.runs[m].iloc[0]
+
 
 def run_model(store: RunStore, device='cpu', **fields):
     "The trained model of the one run of `store` with `fields` (e.g. kind='ssbn', seed=0), from the checkpoint its card names."
     r = _one_run(store, fields)
-    if not r.card.get('checkpoint'): raise ValueError(f'{r.run} ({r.kind}) has no checkpoint of its own: an ensemble is made of its members.')
+    if not r.card.get('checkpoint'):
+        raise ValueError(f'{r.run} ({r.kind}) has no checkpoint of its own: an ensemble is made of its members.')
     return load_trained(r.dir / r.card['checkpoint'], device)
+
 
 def run_cache(store: RunStore) -> Path:
     "The prepared cache the runs of `store` were trained on, as their cards record it."
     for card in store.runs.card:
-        if card.get('cache') and (Path(card['cache']) / 'labels.csv').is_file(): return Path(card['cache'])
-    raise FileNotFoundError(f'No run under {store.root} names a prepared cache that still exists (run.json "cache"): pass the cache the models were trained on.')
+        if card.get('cache') and (Path(card['cache']) / 'labels.csv').is_file():
+            return Path(card['cache'])
+    raise FileNotFoundError(
+        f'No run under {store.root} names a prepared cache that still exists (run.json "cache"): pass the cache the models were trained on.'
+    )
 
 # %% ../nbs/05a_store.ipynb #5ebe04eb
 def write_ensemble(out_dir, member_dirs) -> Path:
@@ -155,40 +257,63 @@ def write_ensemble(out_dir, member_dirs) -> Path:
     fused = [p[p.output == 'fused'].set_index(['split', 'image_id', 'finding']) for p in preds]
     logits = pd.concat([f.logit for f in fused], axis=1)
     if logits.isna().any().any() or any(len(f) != len(logits) for f in fused):
-        raise ValueError(f'The members {[str(d) for d in member_dirs]} were not scored on the same cases and findings: they cannot be averaged.')
+        raise ValueError(
+            f'The members {[str(d) for d in member_dirs]} were not scored on the same cases and findings: they cannot be averaged.'
+        )
     t = fused[0].drop(columns=['logit', 'prob']).assign(logit=logits.mean(axis=1)).reset_index()
     t['prob'] = 1 / (1 + np.exp(-t.logit))
-    card = dict(kind=ENSEMBLE, variant='mean', arch=cards[0]['arch'], sizes=sorted(s for c in cards for s in c['sizes']), seed=cards[0]['seed'],
-                findings=cards[0]['findings'], params=sum(c['params'] for c in cards), checkpoint=None,
-                members=[Path(d).resolve().relative_to(Path(out_dir).resolve().parent).as_posix() for d in member_dirs])
+    card = dict(
+        kind=ENSEMBLE,
+        variant='mean',
+        arch=cards[0]['arch'],
+        sizes=sorted(s for c in cards for s in c['sizes']),
+        seed=cards[0]['seed'],
+        findings=cards[0]['findings'],
+        params=sum(c['params'] for c in cards),
+        checkpoint=None,
+        members=[Path(d).resolve().relative_to(Path(out_dir).resolve().parent).as_posix() for d in member_dirs],
+    )
     return write_run(out_dir, card, t[PREDICTION_COLUMNS])
+
 
 def find_run(store, cache_dir, config) -> Path | None:
     "The folder of a finished run in `store` (a `RunStore`, or a folder such as the course run's) that trained exactly `config` on the same dataset as `cache_dir`, if there is one."
     store = store if isinstance(store, RunStore) else RunStore(store) if store else None
-    if store is None or not len(store): return None
+    if store is None or not len(store):
+        return None
     want, source = config.identity(), cache_source(cache_dir)
     for r in store.runs.itertuples():
-        if r.card.get('identity') == want and r.card.get('cache') and cache_source(r.card['cache']) == source: return r.dir
+        if r.card.get('identity') == want and r.card.get('cache') and cache_source(r.card['cache']) == source:
+            return r.dir
     return None
+
 
 def reuse_run(done, out_dir) -> Path:
     "Finished run `done` copied to `out_dir` (checkpoints hard-linked where the disk allows), its card naming where it came from: a model is trained once per course run."
     card, preds = read_run(done)
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     for f in Path(done).iterdir():
         if f.is_file() and f.name not in ('run.json', 'predictions.csv.gz'):
             (out_dir / f.name).unlink(missing_ok=True)
-            try: os.link(f, out_dir / f.name)
-            except OSError: shutil.copy2(f, out_dir / f.name)
-    write_run(out_dir, dict(card, reused_from=str(Path(done).resolve())), preds)          # the card last: a run is finished when it has one
+            try:
+                os.link(f, out_dir / f.name)
+            except OSError:
+                shutil.copy2(f, out_dir / f.name)
+    write_run(
+        out_dir, dict(card, reused_from=str(Path(done).resolve())), preds
+    )  # the card last: a run is finished when it has one
     return out_dir
+
 
 def fit_once(cache_dir, out_dir, config, reuse_from=None, progress: bool = True) -> Path:
     "`fit` `config` into `out_dir`, unless a finished run of exactly it on the same data is under `reuse_from`: then that run is reused (`reuse_run`). Returns the run's folder."
     done = None if (Path(out_dir) / 'run.json').exists() else find_run(reuse_from, cache_dir, config)
     if done:
-        if progress: print(f'{Path(out_dir).name}: reused {done} (trained earlier in this course run with the same configuration and data)')
+        if progress:
+            print(
+                f'{Path(out_dir).name}: reused {done} (trained earlier in this course run with the same configuration and data)'
+            )
         return reuse_run(done, out_dir)
     return fit(cache_dir, out_dir, config, progress=progress).dir
 
@@ -196,37 +321,59 @@ def fit_once(cache_dir, out_dir, config, reuse_from=None, progress: bool = True)
 def train_processes(n_jobs: int, device=None) -> int:
     """How many of `n_jobs` models to train at once: `SSBN_TRAIN_PROCESSES` if set; else one on a GPU, and on the CPU one per thread
     of this process's budget (`torch.get_num_threads()`, which a batch's `OMP_NUM_THREADS` lowers), at most 4."""
-    import os, torch
+    import os
+    import torch
     from ssbn_course.core import default_device
+
     if v := os.environ.get('SSBN_TRAIN_PROCESSES', '').strip():
-        if not v.isdigit() or int(v) < 1: raise ValueError(f'SSBN_TRAIN_PROCESSES={v!r}: set it to a whole number of processes, 1 or more (1 trains one model at a time).')
+        if not v.isdigit() or int(v) < 1:
+            raise ValueError(
+                f'SSBN_TRAIN_PROCESSES={v!r}: set it to a whole number of processes, 1 or more (1 trains one model at a time).'
+            )
         return min(int(v), max(n_jobs, 1))
-    if torch.device(device or default_device()).type != 'cpu': return 1
+    if torch.device(device or default_device()).type != 'cpu':
+        return 1
     return max(1, min(n_jobs, torch.get_num_threads(), 4))
+
 
 def _train_worker(threads: int):
     "Initializer of a training process: it dies with the notebook's kernel and uses its share of the CPU threads."
     import torch
     from ssbn_course.core import die_with_parent
-    die_with_parent(); torch.set_num_threads(threads)
+
+    die_with_parent()
+    torch.set_num_threads(threads)
+
 
 def _epochs_done(out_dir, config) -> int:
     "Epochs of `config` finished in `out_dir`: from its metrics.csv, all of them once its card is written."
-    if (Path(out_dir) / 'run.json').is_file(): return config.epochs
-    try: return min(config.epochs, len(pd.read_csv(Path(out_dir) / 'metrics.csv')))
-    except (FileNotFoundError, pd.errors.EmptyDataError): return 0
+    if (Path(out_dir) / 'run.json').is_file():
+        return config.epochs
+    try:
+        return min(config.epochs, len(pd.read_csv(Path(out_dir) / 'metrics.csv')))
+    except (FileNotFoundError, pd.errors.EmptyDataError):
+        return 0
+
 
 def fit_many(cache_dir, jobs, reuse_from=None, processes: int | None = None, progress: bool = True) -> list:
     """`fit_once` for each `(out_dir, config)` of `jobs`, `processes` at a time (default: `train_processes`), each in its own process
     with its share of the CPU threads; returns the run folders in the order of `jobs`. A failing job stops none of the others:
     they finish (their runs kept), then the first error is raised."""
-    import concurrent.futures as cf, multiprocessing as mp, torch
+    import concurrent.futures as cf
+    import multiprocessing as mp
+    import torch
     from tqdm.auto import tqdm
-    from ssbn_course.store import _train_worker, fit_once as fit_job   # the library's, not a notebook's copy: a new process can import only those
+    from ssbn_course.store import (
+        _train_worker,
+        fit_once as fit_job,
+    )  # the library's, not a notebook's copy: a new process can import only those
+
     jobs = [(Path(d), c) for d, c in jobs]
-    reuse_from = RunStore(reuse_from) if reuse_from else None              # the cards read once for every job
+    reuse_from = RunStore(reuse_from) if reuse_from else None  # the cards read once for every job
     finished = lambda d, c: (d / 'run.json').is_file() or find_run(reuse_from, cache_dir, c) is not None
-    runs = {i: fit_once(cache_dir, d, c, reuse_from, progress) for i, (d, c) in enumerate(jobs) if finished(d, c)}   # nothing to train: no process to start
+    runs = {
+        i: fit_once(cache_dir, d, c, reuse_from, progress) for i, (d, c) in enumerate(jobs) if finished(d, c)
+    }  # nothing to train: no process to start
     todo = [i for i in range(len(jobs)) if i not in runs]
     n = processes or train_processes(len(todo))
     if n <= 1 or len(todo) <= 1:
@@ -236,23 +383,35 @@ def fit_many(cache_dir, jobs, reuse_from=None, processes: int | None = None, pro
     longest_first = sorted(todo, key=lambda i: -jobs[i][1].epochs * sum(s * s for s in jobs[i][1].sizes))
     total = sum(jobs[i][1].epochs for i in todo)
     bar = tqdm(total=total, unit='epoch', desc=f'training {len(todo)} models, {n} at a time', disable=not progress)
-    pool = cf.ProcessPoolExecutor(n, mp_context=mp.get_context('spawn'), initializer=_train_worker, initargs=(threads,))   # spawn: forking after torch started its threads is unsafe
+    pool = cf.ProcessPoolExecutor(
+        n, mp_context=mp.get_context('spawn'), initializer=_train_worker, initargs=(threads,)
+    )  # spawn: forking after torch started its threads is unsafe
     try:
         futures = {pool.submit(fit_job, cache_dir, jobs[i][0], jobs[i][1], reuse_from, False): i for i in longest_first}
         pending = set(futures)
         while pending:
             _, pending = cf.wait(pending, timeout=2)
-            bar.n = sum(_epochs_done(*jobs[i]) for i in todo); bar.refresh()
-    except BaseException:                           # an interrupt: stop the workers now, not after their models
-        for p in list((getattr(pool, '_processes', None) or {}).values()): p.terminate()
-        pool.shutdown(wait=False, cancel_futures=True); raise
-    pool.shutdown(); bar.close()
-    failed = [(jobs[i][0], f.exception()) for f, i in sorted(futures.items(), key=lambda t: t[1]) if f.exception() is not None]
+            bar.n = sum(_epochs_done(*jobs[i]) for i in todo)
+            bar.refresh()
+    except BaseException:  # an interrupt: stop the workers now, not after their models
+        for p in list((getattr(pool, '_processes', None) or {}).values()):
+            p.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    bar.close()
+    failed = [
+        (jobs[i][0], f.exception()) for f, i in sorted(futures.items(), key=lambda t: t[1]) if f.exception() is not None
+    ]
     if any(isinstance(e, cf.process.BrokenProcessPool) for _, e in failed):
-        raise RuntimeError(f'A training process ended abruptly (killed, or out of memory); the models it had not finished: {[str(d) for d, _ in failed]}. '
-                           "Run again to resume them. In a script, start the course's training under `if __name__ == '__main__':` "
-                           '(its processes re-import the script), or set SSBN_TRAIN_PROCESSES=1.') from None
-    for d, e in failed: print(f'Training {d} failed: {type(e).__name__}: {e}')
-    if failed: raise failed[0][1] from None
+        raise RuntimeError(
+            f'A training process ended abruptly (killed, or out of memory); the models it had not finished: {[str(d) for d, _ in failed]}. '
+            "Run again to resume them. In a script, start the course's training under `if __name__ == '__main__':` "
+            '(its processes re-import the script), or set SSBN_TRAIN_PROCESSES=1.'
+        ) from None
+    for d, e in failed:
+        print(f'Training {d} failed: {type(e).__name__}: {e}')
+    if failed:
+        raise failed[0][1] from None
     runs.update({i: f.result() for f, i in futures.items()})
     return [runs[i] for i in range(len(jobs))]

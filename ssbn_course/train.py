@@ -4,7 +4,14 @@
 
 # %% ../nbs/05_train.ipynb #7f326d91
 from __future__ import annotations
-import contextlib, dataclasses, hashlib, json, math, os, time, warnings
+import contextlib
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import time
+import warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
@@ -29,84 +36,106 @@ __all__ = ['PREDICTION_COLUMNS', 'SINGLE', 'ENSEMBLE', 'SSBN', 'RUN_KINDS', 'mas
 def masked_bce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     "Binary cross-entropy averaged over the known (non-NaN) labels."
     known = ~torch.isnan(y)
-    if not known.any(): return logits.sum() * 0
+    if not known.any():
+        return logits.sum() * 0
     return F.binary_cross_entropy_with_logits(logits[known], y[known])
-
 
 # %% ../nbs/05_train.ipynb #b163649d
 def multi_size_loss(out: dict, y: torch.Tensor) -> torch.Tensor:
     "½(fused loss + mean per-size loss); equals the plain loss for a single-size model."
     per = torch.stack([masked_bce(z, y) for z in out['per_size'].values()]).mean()
-    return .5 * (masked_bce(out['fused'], y) + per)
+    return 0.5 * (masked_bce(out['fused'], y) + per)
 
 # %% ../nbs/05_train.ipynb #a022ca9e
 class CheckpointError(RuntimeError):
     "A checkpoint that is corrupt, or belongs to another model configuration."
 
+
 def save_checkpoint(state: dict, path) -> Path:
     "Atomically write `state` to `path` with a SHA-256 sidecar; the new digest is on disk (`.sha256.next`) before the checkpoint is replaced, so a kill between the two renames leaves a checkpoint that still verifies."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp, side = path.with_name(path.name + '.part'), path.with_name(path.name + '.sha256')
     torch.save(state, tmp)
-    nxt = side.with_name(side.name + '.next'); nxt.write_text(hashlib.sha256(tmp.read_bytes()).hexdigest())
-    os.replace(tmp, path); os.replace(nxt, side)
+    nxt = side.with_name(side.name + '.next')
+    nxt.write_text(hashlib.sha256(tmp.read_bytes()).hexdigest())
+    os.replace(tmp, path)
+    os.replace(nxt, side)
     return path
+
 
 def load_checkpoint(path, map_location='cpu') -> dict:
     "Load a checkpoint written by `save_checkpoint`, verifying its SHA-256."
     path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f'{path}: no checkpoint there.')
-    side = path.with_name(path.name + '.sha256'); nxt = side.with_name(side.name + '.next')
+    if not path.is_file():
+        raise FileNotFoundError(f'{path}: no checkpoint there.')
+    side = path.with_name(path.name + '.sha256')
+    nxt = side.with_name(side.name + '.next')
     digest = hashlib.sha256(path.read_bytes()).hexdigest() if side.is_file() else None
     if digest and digest != side.read_text().strip() and not (nxt.is_file() and digest == nxt.read_text().strip()):
-        raise CheckpointError(f'{path} does not match its SHA-256 ({side.name}): the file is corrupt or was changed. Delete it to start over.')
-    try: return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e: raise CheckpointError(f'{path} cannot be loaded ({type(e).__name__}): the file is corrupt or truncated.') from e
+        raise CheckpointError(
+            f'{path} does not match its SHA-256 ({side.name}): the file is corrupt or was changed. Delete it to start over.'
+        )
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:
+        raise CheckpointError(f'{path} cannot be loaded ({type(e).__name__}): the file is corrupt or truncated.') from e
 
 # %% ../nbs/05_train.ipynb #1f537810
 @dataclass
 class TrainConfig:
     "Everything that defines a training run."
+
     arch: str = 'densenet-tiny'
     sizes: tuple = (64,)
     fusion: str = 'mean'
     share_stats: bool = False
-    findings: list | None = None      # None: every finding with positive and negative images in the training split
+    findings: list | None = None  # None: every finding with positive and negative images in the training split
     epochs: int = 4
     batch_size: int = 32
     lr: float = 2e-3
     weight_decay: float = 1e-4
     seed: int = 0
     pretrained: bool = False
-    weights_path: str | None = None   # a local torchvision state dict to start from (instead of torch's ImageNet cache)
+    weights_path: str | None = None  # a local torchvision state dict to start from (instead of torch's ImageNet cache)
     memory_efficient: bool = False
-    amp: bool = True                  # bf16 autocast and channels_last on CUDA, and on a CPU with native bf16 (`fast_math`)
-    select: str = 'last'              # the model kept: the 'last' epoch's, or the best validation mean AUC's ('val')
-    patience: int = 3                 # with select='val': stop after this many epochs without a better validation AUC
-    checkpoint_every: int = 0         # also checkpoint every N steps (0: only at epoch ends)
-    fusion_lr_mult: float = 30.       # learning-rate multiplier of the learned size weights (fusion='learned')
-    accumulate: int = 1               # gradient accumulation: each step's batch_size images in this many micro-batches
-    max_steps: int = 0                # at most this many optimizer steps per epoch (0: the whole training split; for smoke tests of big models)
+    amp: bool = True  # bf16 autocast and channels_last on CUDA, and on a CPU with native bf16 (`fast_math`)
+    select: str = 'last'  # the model kept: the 'last' epoch's, or the best validation mean AUC's ('val')
+    patience: int = 3  # with select='val': stop after this many epochs without a better validation AUC
+    checkpoint_every: int = 0  # also checkpoint every N steps (0: only at epoch ends)
+    fusion_lr_mult: float = 30.0  # learning-rate multiplier of the learned size weights (fusion='learned')
+    accumulate: int = 1  # gradient accumulation: each step's batch_size images in this many micro-batches
+    max_steps: int = (
+        0  # at most this many optimizer steps per epoch (0: the whole training split; for smoke tests of big models)
+    )
 
     def __post_init__(self):
         "Refuse settings that cannot train, naming each one."
         from ssbn_course.models import ARCHS, FUSIONS
+
         whole = lambda v, low: isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= low
         real = lambda v: isinstance(v, (int, float, np.floating)) and not isinstance(v, bool) and math.isfinite(v)
         sizes = self.sizes if isinstance(self.sizes, (list, tuple)) else [self.sizes]
         bad = [f'arch={self.arch!r} (one of {list(ARCHS)})'] * (self.arch not in ARCHS)
-        bad += [f'sizes={self.sizes!r} (whole numbers of pixels, each at least 32)'] * (not sizes or not all(whole(s, 32) for s in sizes))
+        bad += [f'sizes={self.sizes!r} (whole numbers of pixels, each at least 32)'] * (
+            not sizes or not all(whole(s, 32) for s in sizes)
+        )
         bad += [f'fusion={self.fusion!r} (one of {list(FUSIONS)})'] * (self.fusion not in FUSIONS)
         bad += [f'epochs={self.epochs!r} (at least 1)'] * (not whole(self.epochs, 1))
         bad += [f'accumulate={self.accumulate!r} (at least 1)'] * (not whole(self.accumulate, 1))
-        bad += [f'batch_size={self.batch_size!r} (at least 2 images per micro-batch: BatchNorm needs two)'] * (not whole(self.batch_size, 2) or whole(self.accumulate, 1) and self.batch_size // self.accumulate < 2)
+        bad += [f'batch_size={self.batch_size!r} (at least 2 images per micro-batch: BatchNorm needs two)'] * (
+            not whole(self.batch_size, 2) or whole(self.accumulate, 1) and self.batch_size // self.accumulate < 2
+        )
         bad += [f'lr={self.lr!r} (a learning rate above 0 and at most 1)'] * (not real(self.lr) or not 0 < self.lr <= 1)
-        bad += [f'weight_decay={self.weight_decay!r} (0 or more)'] * (not real(self.weight_decay) or self.weight_decay < 0)
+        bad += [f'weight_decay={self.weight_decay!r} (0 or more)'] * (
+            not real(self.weight_decay) or self.weight_decay < 0
+        )
         bad += [f'patience={self.patience!r} (at least 1)'] * (not whole(self.patience, 1))
         bad += [f'checkpoint_every={self.checkpoint_every!r} (0 or more)'] * (not whole(self.checkpoint_every, 0))
         bad += [f'max_steps={self.max_steps!r} (0 or more)'] * (not whole(self.max_steps, 0))
         bad += [f"select={self.select!r} ('last' or 'val')"] * (self.select not in ('last', 'val'))
-        if bad: raise ValueError('Cannot train with ' + '; '.join(bad) + '.')
+        if bad:
+            raise ValueError('Cannot train with ' + '; '.join(bad) + '.')
 
     def identity(self) -> dict:
         "What a checkpoint must share to be resumed: every setting that changes the result (not patience, checkpoint frequency or memory saving)."
@@ -116,14 +145,27 @@ class TrainConfig:
 # %% ../nbs/05_train.ipynb #7c72a598
 def train_config(profile: dict, **overrides) -> TrainConfig:
     "The `TrainConfig` of a profile (`core.profile_config`): its architecture, sizes, epochs, batch size, learning rate, weights and first seed, then `overrides`."
-    base = dict(arch=profile['arch'], sizes=tuple(profile['sizes']), epochs=profile['epochs'], batch_size=profile['batch_size'],
-                lr=profile['lr'], pretrained=profile['pretrained'], seed=profile['seeds'][0],
-                weights_path=profile.get('weights_path'), accumulate=profile.get('accumulate', 1), memory_efficient=profile.get('memory_efficient', False), max_steps=profile.get('max_steps', 0), select=profile.get('select', 'last'))
+    base = dict(
+        arch=profile['arch'],
+        sizes=tuple(profile['sizes']),
+        epochs=profile['epochs'],
+        batch_size=profile['batch_size'],
+        lr=profile['lr'],
+        pretrained=profile['pretrained'],
+        seed=profile['seeds'][0],
+        weights_path=profile.get('weights_path'),
+        accumulate=profile.get('accumulate', 1),
+        memory_efficient=profile.get('memory_efficient', False),
+        max_steps=profile.get('max_steps', 0),
+        select=profile.get('select', 'last'),
+    )
     return TrainConfig(**{**base, **overrides})
+
 
 def _batches(n: int, bs: int, seed: int, epoch: int) -> list:
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
-    return [perm[i:i + bs] for i in range(0, n - bs + 1, bs)] or [perm]
+    return [perm[i : i + bs] for i in range(0, n - bs + 1, bs)] or [perm]
+
 
 def collate(ds, idx) -> tuple:
     "Images `idx` of dataset `ds` as one batch: (uint8 images, labels)."
@@ -135,103 +177,145 @@ def collate(ds, idx) -> tuple:
 def predict(model, ds, sizes=None, batch_size: int = 64, device=None, logits: bool = False) -> dict:
     "Probabilities (or `logits`) of `model` on every image of `ds`: {'fused': array, size: array, ...} plus the labels 'y'."
     device = device or next(model.parameters()).device
-    model.eval(); out = {}
+    model.eval()
+    out = {}
     sizes = tuple(sizes or model.sizes)
     for i in range(0, len(ds), batch_size):
         x, y = collate(ds, range(i, min(i + batch_size, len(ds))))
         o = model(multi_size_batch(x, sizes, device), sizes)
-        for k, v in [('fused', o['fused']), *o['per_size'].items()]: out.setdefault(k, []).append((v.float() if logits else torch.sigmoid(v.float())).cpu())
+        for k, v in [('fused', o['fused']), *o['per_size'].items()]:
+            out.setdefault(k, []).append((v.float() if logits else torch.sigmoid(v.float())).cpu())
         out.setdefault('y', []).append(y)
     return {k: torch.cat(v).numpy() for k, v in out.items()}
 
+
 def _step_message(e, epoch, step):
     if isinstance(e, torch.cuda.OutOfMemoryError) or 'out of memory' in str(e).lower():
-        return RuntimeError(f'Out of GPU memory at epoch {epoch}, step {step}. Try a smaller batch_size (with gradient accumulation), '
-                            f"memory_efficient=True (checkpointed DenseNet layers), or fewer/smaller sizes.")
+        return RuntimeError(
+            f'Out of GPU memory at epoch {epoch}, step {step}. Try a smaller batch_size (with gradient accumulation), '
+            f'memory_efficient=True (checkpointed DenseNet layers), or fewer/smaller sizes.'
+        )
     return e
 
 # %% ../nbs/05_train.ipynb #c00ec9a1
 def _distributed(device):
     "(rank, world size, device) — from torchrun's environment when it launched us, else (0, 1, device)."
     import torch.distributed as dist
+
     world = int(os.environ.get('WORLD_SIZE', 1))
-    if world == 1 and not dist.is_initialized(): return 0, 1, device
+    if world == 1 and not dist.is_initialized():
+        return 0, 1, device
     if not dist.is_initialized():
         dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
     if torch.cuda.is_available() and device.type == 'cuda':
-        device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0))); torch.cuda.set_device(device)
+        device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
+        torch.cuda.set_device(device)
     return dist.get_rank(), dist.get_world_size(), device
+
 
 def _wrap_ddp(model, device):
     "DistributedDataParallel, with every size's BatchNorm synchronised across processes on CUDA (SyncBatchNorm needs a GPU)."
     from torch.nn.parallel import DistributedDataParallel as DDP
-    if device.type == 'cuda': model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+
+    if device.type == 'cuda':
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     return DDP(model, device_ids=[device.index] if device.type == 'cuda' else None)
 
+
 def _mean_over_processes(v: float, world: int) -> float:
-    if world == 1: return v
+    if world == 1:
+        return v
     import torch.distributed as dist
-    t = torch.tensor([v], dtype=torch.float64); dist.all_reduce(t)
+
+    t = torch.tensor([v], dtype=torch.float64)
+    dist.all_reduce(t)
     return t.item() / world
 
 # %% ../nbs/05_train.ipynb #48583e41
 def _from_rank0(obj, world: int):
-    if world == 1: return obj
+    if world == 1:
+        return obj
     import torch.distributed as dist
-    box = [obj]; dist.broadcast_object_list(box, src=0)
+
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
     return box[0]
 
 # %% ../nbs/05_train.ipynb #76326ed0
 def _optimizer(model, cfg: TrainConfig, steps_per_epoch: int) -> tuple:
     "AdamW and a cosine schedule over the whole run; learned size weights get `fusion_lr_mult` x the learning rate and no decay."
-    fusion = [p for n, p in model.named_parameters() if n == 'size_logits']     # learned fusion weights: few, and they must move within a short run
+    fusion = [
+        p for n, p in model.named_parameters() if n == 'size_logits'
+    ]  # learned fusion weights: few, and they must move within a short run
     groups = [{'params': [p for n, p in model.named_parameters() if n != 'size_logits']}]
-    if fusion: groups.append({'params': fusion, 'lr': cfg.lr * cfg.fusion_lr_mult, 'weight_decay': 0.})
+    if fusion:
+        groups.append({'params': fusion, 'lr': cfg.lr * cfg.fusion_lr_mult, 'weight_decay': 0.0})
     opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     total = max(cfg.epochs * steps_per_epoch, 1)
-    return opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda t: .5 * (1 + math.cos(math.pi * min(t, total) / total)))
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 0.5 * (1 + math.cos(math.pi * min(t, total) / total)))
+
 
 def _resume(last: Path, cfg: TrainConfig, model, opt, sched, device) -> dict:
     "Restore model, optimizer and schedule from `last`; return the loop's state (epoch, step, best, bad_epochs, history, the epoch's losses so far)."
     ck = load_checkpoint(last, device)
     if ck['identity'] != cfg.identity():
-        raise CheckpointError(f'{last} was trained with {ck["identity"]}, not {cfg.identity()}: use another out_dir, or resume=False to start over.')
-    model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); sched.load_state_dict(ck['scheduler'])
-    return dict({k: ck[k] for k in ('epoch', 'step', 'best', 'bad_epochs', 'history')}, losses=ck.get('losses', []))   # losses: the interrupted epoch's so far
+        raise CheckpointError(
+            f'{last} was trained with {ck["identity"]}, not {cfg.identity()}: use another out_dir, or resume=False to start over.'
+        )
+    model.load_state_dict(ck['model'])
+    opt.load_state_dict(ck['optimizer'])
+    sched.load_state_dict(ck['scheduler'])
+    return dict(
+        {k: ck[k] for k in ('epoch', 'step', 'best', 'bad_epochs', 'history')}, losses=ck.get('losses', [])
+    )  # losses: the interrupted epoch's so far
 
 # %% ../nbs/05_train.ipynb #aaa0dbaf
 def cpu_has_bf16() -> bool:
     "Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX-BF16 in Linux's /proc/cpuinfo flags); elsewhere False, and training stays in float32."
-    try: flags = set(next(l for l in open('/proc/cpuinfo') if l.startswith('flags')).split(':', 1)[1].split())
-    except Exception: return False
+    try:
+        flags = set(next(l for l in open('/proc/cpuinfo') if l.startswith('flags')).split(':', 1)[1].split())
+    except Exception:
+        return False
     return bool(flags & {'avx512_bf16', 'amx_bf16'})
+
 
 def fast_math(cfg: TrainConfig, device) -> bool:
     "bf16 autocast with channels_last memory: on CUDA, and on a CPU with native bf16 (emulated bf16 would be slower than float32); `cfg.amp=False` turns it off."
-    return bool(cfg.amp) and (torch.device(device).type == 'cuda' or torch.device(device).type == 'cpu' and cpu_has_bf16())
+    return bool(cfg.amp) and (
+        torch.device(device).type == 'cuda' or torch.device(device).type == 'cpu' and cpu_has_bf16()
+    )
+
 
 def _train_step(net, ds, idx, cfg: TrainConfig, opt, sched, at: tuple, world: int, device, fast: bool) -> float:
     "One optimizer step on this process's share of images `idx`, in `cfg.accumulate` micro-batches; `at` = (epoch, step, rank). Returns the step's loss."
     epoch, step, rank = at
     micro = idx[rank::world].chunk(cfg.accumulate)
-    opt.zero_grad(set_to_none=True); step_loss = 0.
+    opt.zero_grad(set_to_none=True)
+    step_loss = 0.0
     try:
         for k, ids in enumerate(micro):
             x, y = collate(ds, ids)
             g = torch.Generator().manual_seed(hash((cfg.seed, epoch, step, rank, k)) % 2**62)
             xs = multi_size_batch(x, cfg.sizes, device, g, train=True)
-            if fast: xs = {s: v.contiguous(memory_format=torch.channels_last) for s, v in xs.items()}
-            sync = contextlib.nullcontext() if world == 1 or k == len(micro) - 1 else net.no_sync()   # all-reduce once per step
+            if fast:
+                xs = {s: v.contiguous(memory_format=torch.channels_last) for s, v in xs.items()}
+            sync = (
+                contextlib.nullcontext() if world == 1 or k == len(micro) - 1 else net.no_sync()
+            )  # all-reduce once per step
             with sync:
                 with torch.autocast(device.type, torch.bfloat16, enabled=fast):
                     loss = multi_size_loss(net(xs), y.to(device))
                 if not torch.isfinite(loss):
-                    raise FloatingPointError(f'The loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}. '
-                                             f'The learning rate ({cfg.lr}) may be too high, or an input may hold NaN/inf values.')
+                    raise FloatingPointError(
+                        f'The loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}. '
+                        f'The learning rate ({cfg.lr}) may be too high, or an input may hold NaN/inf values.'
+                    )
                 (loss / len(micro)).backward()
             step_loss += loss.item() / len(micro)
-        opt.step(); sched.step()
-    except RuntimeError as e: raise _step_message(e, epoch + 1, step + 1) from e
+        opt.step()
+        sched.step()
+    except RuntimeError as e:
+        raise _step_message(e, epoch + 1, step + 1) from e
     return _mean_over_processes(step_loss, world)
 
 # %% ../nbs/05_train.ipynb #b4298f03
@@ -241,56 +325,89 @@ def _validate(model, val_ds, cfg: TrainConfig, device, rank: int, world: int) ->
     if rank == 0:
         p = predict(model, val_ds, device=device)
         if not np.isfinite(p['fused']).all():
-            raise FloatingPointError(f'The model predicts NaN/inf on the validation images: training diverged. The learning rate ({cfg.lr}) may be too high.')
-        val_auc = mean_auc(per_finding_auc(p['y'], p['fused'], cfg.findings, warn=False))   # `fit` said once which findings validation cannot score
+            raise FloatingPointError(
+                f'The model predicts NaN/inf on the validation images: training diverged. The learning rate ({cfg.lr}) may be too high.'
+            )
+        val_auc = mean_auc(
+            per_finding_auc(p['y'], p['fused'], cfg.findings, warn=False)
+        )  # `fit` said once which findings validation cannot score
     return _from_rank0(val_auc, world)
 
 # %% ../nbs/05_train.ipynb #d0060ac0
 def check_trainable(ds, cfg, world: int = 1, cache_dir='the cache'):
     "Refuse, with the value named, what BatchNorm and the masked loss cannot train on: labels outside {0, 1, unknown}, and batches of one image."
     y = ds.labels.numpy()
-    bad = [(f, sorted({float(v) for v in y[:, j] if v == v and v not in (0., 1.)})) for j, f in enumerate(ds.findings)]
+    bad = [
+        (f, sorted({float(v) for v in y[:, j] if v == v and v not in (0.0, 1.0)})) for j, f in enumerate(ds.findings)
+    ]
     if bad := [(f, v) for f, v in bad if v]:
-        raise ValueError(f'The train split of {cache_dir} has labels that are neither 0, 1 nor unknown (NaN): '
-                         + '; '.join(f'{f!r}: {", ".join(f"{x:g}" for x in v[:5])}' for f, v in bad) + '. Map them to 0/1 (or NaN for unknown) when preparing the cache.')
+        raise ValueError(
+            f'The train split of {cache_dir} has labels that are neither 0, 1 nor unknown (NaN): '
+            + '; '.join(f'{f!r}: {", ".join(f"{x:g}" for x in v[:5])}' for f, v in bad)
+            + '. Map them to 0/1 (or NaN for unknown) when preparing the cache.'
+        )
     micro = min(cfg.batch_size, len(ds)) // (world * cfg.accumulate)
     if micro < 2:
-        raise ValueError(f'Each BatchNorm step would see {micro} image(s) (batch_size={cfg.batch_size}, {len(ds)} training images, {world} process(es) x '
-                         f'accumulate={cfg.accumulate}): BatchNorm needs at least 2 per micro-batch in training. Use a larger batch_size or fewer micro-batches.')
+        raise ValueError(
+            f'Each BatchNorm step would see {micro} image(s) (batch_size={cfg.batch_size}, {len(ds)} training images, {world} process(es) x '
+            f'accumulate={cfg.accumulate}): BatchNorm needs at least 2 per micro-batch in training. Use a larger batch_size or fewer micro-batches.'
+        )
+
 
 def _one_class(ds) -> dict:
     "{finding: (positives, negatives)} of the findings of `ds` that lack a class (unknown labels not counted)."
     y = ds.labels
-    return {f: (int((y[:, j] == 1).sum()), int((y[:, j] == 0).sum())) for j, f in enumerate(ds.findings) if not ((y[:, j] == 1).any() and (y[:, j] == 0).any())}
-
+    return {
+        f: (int((y[:, j] == 1).sum()), int((y[:, j] == 0).sum()))
+        for j, f in enumerate(ds.findings)
+        if not ((y[:, j] == 1).any() and (y[:, j] == 0).any())
+    }
 
 # %% ../nbs/05_train.ipynb #b7c5d732
 def training_data(cache_dir, cfg: TrainConfig, world: int = 1, rank: int = 0) -> tuple:
     "(config with its sizes and findings filled in, train split, validation split) of `cfg` on `cache_dir`, refusing, with the reason, what cannot train."
-    cached = json.loads((Path(cache_dir) / 'cache.json').read_text()).get('max_size') if (Path(cache_dir) / 'cache.json').is_file() else None
+    cached = (
+        json.loads((Path(cache_dir) / 'cache.json').read_text()).get('max_size')
+        if (Path(cache_dir) / 'cache.json').is_file()
+        else None
+    )
     if cached and max(cfg.sizes) > cached:
-        raise ValueError(f'sizes {list(cfg.sizes)} need images of {max(cfg.sizes)} px, but {cache_dir} caches them at {cached} px: prepare a cache with --max-size {max(cfg.sizes)}, or use smaller sizes.')
+        raise ValueError(
+            f'sizes {list(cfg.sizes)} need images of {max(cfg.sizes)} px, but {cache_dir} caches them at {cached} px: prepare a cache with --max-size {max(cfg.sizes)}, or use smaller sizes.'
+        )
     train_ds = CachedImages(cache_dir, 'train', cfg.findings)
     check_trainable(train_ds, cfg, world, cache_dir)
     one_class = _one_class(train_ds)
-    if one_class and cfg.findings is None and len(one_class) < len(train_ds.findings):   # by default, every finding the training split can teach
+    if (
+        one_class and cfg.findings is None and len(one_class) < len(train_ds.findings)
+    ):  # by default, every finding the training split can teach
         train_ds, one_class = CachedImages(cache_dir, 'train', [f for f in train_ds.findings if f not in one_class]), {}
-    cfg = dataclasses.replace(cfg, sizes=tuple(int(s) for s in cfg.sizes), findings=list(train_ds.findings))   # the caller's config is left as it was
-    if one_class: raise ValueError('Cannot learn ' + ', '.join(f'{f!r} ({m} positive, {n} negative training images)' for f, (m, n) in one_class.items())
-                                   + f' from the train split of {cache_dir}: a finding needs both. Leave it out (`data.learnable_findings` lists those that have both).')
+    cfg = dataclasses.replace(
+        cfg, sizes=tuple(int(s) for s in cfg.sizes), findings=list(train_ds.findings)
+    )  # the caller's config is left as it was
+    if one_class:
+        raise ValueError(
+            'Cannot learn '
+            + ', '.join(f'{f!r} ({m} positive, {n} negative training images)' for f, (m, n) in one_class.items())
+            + f' from the train split of {cache_dir}: a finding needs both. Leave it out (`data.learnable_findings` lists those that have both).'
+        )
     val_ds = CachedImages(cache_dir, 'val', cfg.findings)
     if (unscored := _one_class(val_ds)) and rank == 0:
-        warnings.warn(f'The validation split of {cache_dir} cannot score ' + ', '.join(f'{f!r} ({m} positive, {n} negative)' for f, (m, n) in unscored.items())
-                      + ': the validation mean AUC leaves them out.')
+        warnings.warn(
+            f'The validation split of {cache_dir} cannot score '
+            + ', '.join(f'{f!r} ({m} positive, {n} negative)' for f, (m, n) in unscored.items())
+            + ': the validation mean AUC leaves them out.'
+        )
     return cfg, train_ds, val_ds
 
 # %% ../nbs/05_train.ipynb #e48c8529
 @dataclass
 class Loop:
     "Everything one training run carries from step to step; `state` is what a checkpoint saves and a resume restores."
+
     cfg: TrainConfig
-    model: nn.Module              # the model itself: checkpoints hold its weights
-    net: nn.Module                # what the steps call: `model`, or its DistributedDataParallel wrapper
+    model: nn.Module  # the model itself: checkpoints hold its weights
+    net: nn.Module  # what the steps call: `model`, or its DistributedDataParallel wrapper
     opt: torch.optim.Optimizer
     sched: object
     train_ds: CachedImages
@@ -299,13 +416,15 @@ class Loop:
     device: torch.device
     rank: int
     world: int
-    fast: bool                    # bf16 autocast and channels_last (`fast_math`)
+    fast: bool  # bf16 autocast and channels_last (`fast_math`)
     steps_per_epoch: int
-    state: dict                   # epoch, step, best, bad_epochs, history, losses (this epoch's so far)
+    state: dict  # epoch, step, best, bad_epochs, history, losses (this epoch's so far)
 
     def order(self) -> list:
         "This epoch's batches of training images, a function of (seed, epoch) only."
-        return _batches(len(self.train_ds), self.cfg.batch_size, self.cfg.seed, self.state['epoch'])[:self.cfg.max_steps or None]
+        return _batches(len(self.train_ds), self.cfg.batch_size, self.cfg.seed, self.state['epoch'])[
+            : self.cfg.max_steps or None
+        ]
 
     @property
     def done(self) -> bool:
@@ -315,27 +434,51 @@ class Loop:
 
     def save(self, name: str, **extra):
         "Write the model (and `extra`) to `out_dir/name`, from process 0 only."
-        if self.rank == 0: save_checkpoint(dict(model=self.model.state_dict(), identity=self.cfg.identity(), config=asdict(self.cfg), **extra), self.out_dir / name)
+        if self.rank == 0:
+            save_checkpoint(
+                dict(model=self.model.state_dict(), identity=self.cfg.identity(), config=asdict(self.cfg), **extra),
+                self.out_dir / name,
+            )
 
     def checkpoint(self):
         "`last.pt`: the model, optimizer, schedule and state, all a resume needs."
         self.save('last.pt', optimizer=self.opt.state_dict(), scheduler=self.sched.state_dict(), **self.state)
 
+
 def start(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None) -> Loop:
     "Set a run up: processes, data, model, optimizer and schedule; resumed from `out_dir/last.pt` when it is there and `resume` is set."
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     rank, world, device = _distributed(torch.device(device) if device else default_device())
     if cfg.accumulate < 1 or cfg.batch_size % (world * cfg.accumulate):
-        raise ValueError(f'batch_size={cfg.batch_size} must split evenly into {world} process(es) x accumulate={cfg.accumulate} micro-batches.')
+        raise ValueError(
+            f'batch_size={cfg.batch_size} must split evenly into {world} process(es) x accumulate={cfg.accumulate} micro-batches.'
+        )
     cfg, train_ds, val_ds = training_data(cache_dir, cfg, world, rank)
     seed_everything(cfg.seed)
-    model = build_model(cfg.arch, len(cfg.findings), cfg.sizes, cfg.fusion, cfg.share_stats, cfg.pretrained, cfg.memory_efficient, cfg.weights_path).to(device)
+    model = build_model(
+        cfg.arch,
+        len(cfg.findings),
+        cfg.sizes,
+        cfg.fusion,
+        cfg.share_stats,
+        cfg.pretrained,
+        cfg.memory_efficient,
+        cfg.weights_path,
+    ).to(device)
     fast = fast_math(cfg, device)
-    if fast: model = model.to(memory_format=torch.channels_last)
-    steps = len(_batches(len(train_ds), cfg.batch_size, cfg.seed, 0)[:cfg.max_steps or None])     # the same number every epoch
+    if fast:
+        model = model.to(memory_format=torch.channels_last)
+    steps = len(
+        _batches(len(train_ds), cfg.batch_size, cfg.seed, 0)[: cfg.max_steps or None]
+    )  # the same number every epoch
     opt, sched = _optimizer(model, cfg, steps)
     last = out_dir / 'last.pt'
-    state = _resume(last, cfg, model, opt, sched, device) if resume and last.exists() else dict(epoch=0, step=0, best=-1., bad_epochs=0, history=[], losses=[])
+    state = (
+        _resume(last, cfg, model, opt, sched, device)
+        if resume and last.exists()
+        else dict(epoch=0, step=0, best=-1.0, bad_epochs=0, history=[], losses=[])
+    )
     net = _wrap_ddp(model, device) if world > 1 else model
     return Loop(cfg, model, net, opt, sched, train_ds, val_ds, out_dir, device, rank, world, fast, steps, state)
 
@@ -343,139 +486,267 @@ def start(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None
 def one_batch(loop: Loop, idx) -> float:
     "One optimizer step on the images `idx` (this process's share, in `accumulate` micro-batches); its loss."
     s = loop.state
-    return _train_step(loop.net, loop.train_ds, idx, loop.cfg, loop.opt, loop.sched, (s['epoch'], s['step'], loop.rank), loop.world, loop.device, loop.fast)
+    return _train_step(
+        loop.net,
+        loop.train_ds,
+        idx,
+        loop.cfg,
+        loop.opt,
+        loop.sched,
+        (s['epoch'], s['step'], loop.rank),
+        loop.world,
+        loop.device,
+        loop.fast,
+    )
+
 
 def one_epoch(loop: Loop, callbacks=()) -> dict:
     "The epoch's steps, from the step a resumed run stopped at, then its validation: the epoch's row of metrics."
     s, t0, order = loop.state, time.perf_counter(), loop.order()
     loop.net.train()
-    if not s['step']: s['losses'] = []                  # a resumed epoch keeps the losses of its steps before the kill
-    for cb in callbacks: cb.before_epoch(loop)
+    if not s['step']:
+        s['losses'] = []  # a resumed epoch keeps the losses of its steps before the kill
+    for cb in callbacks:
+        cb.before_epoch(loop)
     while s['step'] < len(order):
-        for cb in callbacks: cb.before_step(loop)
+        for cb in callbacks:
+            cb.before_step(loop)
         s['losses'].append(one_batch(loop, order[s['step']]))
         s['step'] += 1
-        for cb in callbacks: cb.after_step(loop)
-    return dict(epoch=s['epoch'] + 1, train_loss=float(np.mean(s['losses'])) if s['losses'] else float('nan'),
-                val_mean_auc=_validate(loop.model, loop.val_ds, loop.cfg, loop.device, loop.rank, loop.world), seconds=time.perf_counter() - t0)
+        for cb in callbacks:
+            cb.after_step(loop)
+    return dict(
+        epoch=s['epoch'] + 1,
+        train_loss=float(np.mean(s['losses'])) if s['losses'] else float('nan'),
+        val_mean_auc=_validate(loop.model, loop.val_ds, loop.cfg, loop.device, loop.rank, loop.world),
+        seconds=time.perf_counter() - t0,
+    )
+
 
 def end_epoch(loop: Loop, row: dict):
     "Record the epoch's `row`, keep its model as best.pt if `cfg.select` does, and write last.pt and metrics.csv."
     s = loop.state
-    s['history'].append(row); s['epoch'], s['step'], s['losses'] = s['epoch'] + 1, 0, []
+    s['history'].append(row)
+    s['epoch'], s['step'], s['losses'] = s['epoch'] + 1, 0, []
     if loop.cfg.select == 'last' or row['val_mean_auc'] > s['best']:
         s['best'], s['bad_epochs'] = row['val_mean_auc'], 0
         loop.save('best.pt', epoch=s['epoch'])
-    else: s['bad_epochs'] += 1
+    else:
+        s['bad_epochs'] += 1
     loop.checkpoint()
-    if loop.rank == 0: pd.DataFrame(s['history']).to_csv(loop.out_dir / 'metrics.csv', index=False)
+    if loop.rank == 0:
+        pd.DataFrame(s['history']).to_csv(loop.out_dir / 'metrics.csv', index=False)
 
 # %% ../nbs/05_train.ipynb #218a6d2b
 class Callback:
     "Behaviour added to the training loop: each method is called at its moment with the `Loop`; the default does nothing."
-    def before_fit(self, loop: Loop): pass
-    def before_epoch(self, loop: Loop): pass
-    def before_step(self, loop: Loop): pass
-    def after_step(self, loop: Loop): pass
-    def after_epoch(self, loop: Loop): pass
-    def after_fit(self, loop: Loop): pass
+
+    def before_fit(self, loop: Loop):
+        pass
+
+    def before_epoch(self, loop: Loop):
+        pass
+
+    def before_step(self, loop: Loop):
+        pass
+
+    def after_step(self, loop: Loop):
+        pass
+
+    def after_epoch(self, loop: Loop):
+        pass
+
+    def after_fit(self, loop: Loop):
+        pass
+
 
 class StepCheckpoints(Callback):
     "`last.pt` every `cfg.checkpoint_every` steps inside an epoch (an epoch's end always writes one): a kill then loses at most that many steps."
+
     def after_step(self, loop: Loop):
         every, step = loop.cfg.checkpoint_every, loop.state['step']
-        if every and step % every == 0 and step < loop.steps_per_epoch: loop.checkpoint()
+        if every and step % every == 0 and step < loop.steps_per_epoch:
+            loop.checkpoint()
+
 
 class Progress(Callback):
     "Two tqdm bars: the epochs (with the last loss and validation AUC), and the steps of the current epoch (with their loss)."
+
     def before_fit(self, loop: Loop):
-        self.bar = tqdm(total=loop.cfg.epochs, initial=loop.state['epoch'], desc=f"{loop.cfg.arch} {'/'.join(map(str, loop.cfg.sizes))}")
+        self.bar = tqdm(
+            total=loop.cfg.epochs,
+            initial=loop.state['epoch'],
+            desc=f'{loop.cfg.arch} {"/".join(map(str, loop.cfg.sizes))}',
+        )
+
     def before_epoch(self, loop: Loop):
-        self.steps = tqdm(total=loop.steps_per_epoch, initial=loop.state['step'], desc=f"epoch {loop.state['epoch'] + 1}", leave=False)
+        self.steps = tqdm(
+            total=loop.steps_per_epoch, initial=loop.state['step'], desc=f'epoch {loop.state["epoch"] + 1}', leave=False
+        )
+
     def after_step(self, loop: Loop):
-        self.steps.update(1); self.steps.set_postfix(loss=f"{loop.state['losses'][-1]:.4f}")
+        self.steps.update(1)
+        self.steps.set_postfix(loss=f'{loop.state["losses"][-1]:.4f}')
+
     def after_epoch(self, loop: Loop):
         row = loop.state['history'][-1]
-        self.steps.close(); self.bar.update(1); self.bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_auc=f"{row['val_mean_auc']:.3f}")
-    def after_fit(self, loop: Loop): self.bar.close()
+        self.steps.close()
+        self.bar.update(1)
+        self.bar.set_postfix(loss=f'{row["train_loss"]:.3f}', val_auc=f'{row["val_mean_auc"]:.3f}')
+
+    def after_fit(self, loop: Loop):
+        self.bar.close()
 
 # %% ../nbs/05_train.ipynb #b3ba83f8
-def fit(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, progress: bool = True, callbacks=()) -> TrainedRun:
+def fit(
+    cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, progress: bool = True, callbacks=()
+) -> TrainedRun:
     "Train `cfg`'s model on the train split of `cache_dir`; checkpoints, metrics.csv, best.pt (the model `cfg.select` keeps) and the run's test predictions go to `out_dir`."
     loop = start(cache_dir, out_dir, cfg, resume, device)
     callbacks = [StepCheckpoints(), *[Progress()] * (progress and loop.rank == 0), *callbacks]
-    for cb in callbacks: cb.before_fit(loop)
+    for cb in callbacks:
+        cb.before_fit(loop)
     while not loop.done:
         end_epoch(loop, one_epoch(loop, callbacks))
-        for cb in callbacks: cb.after_epoch(loop)
-    for cb in callbacks: cb.after_fit(loop)
-    if loop.rank == 0: _finish_run(loop.out_dir, loop.cfg, cache_dir, loop.device, loop.fast)
+        for cb in callbacks:
+            cb.after_epoch(loop)
+    for cb in callbacks:
+        cb.after_fit(loop)
+    if loop.rank == 0:
+        _finish_run(loop.out_dir, loop.cfg, cache_dir, loop.device, loop.fast)
     return TrainedRun(loop.out_dir, loop.cfg, pd.DataFrame(loop.state['history']))
 
 # %% ../nbs/05_train.ipynb #d16a7eb9
 def load_trained(path, device='cpu'):
     "The model stored in a `best.pt`/`last.pt` checkpoint, in eval mode."
-    ck = load_checkpoint(path, device); c = ck['config']
-    m = build_model(c['arch'], len(c['findings']), c['sizes'], c['fusion'], c['share_stats'], False, c['memory_efficient'])
-    m.load_state_dict(ck['model']); m.findings = c['findings']
+    ck = load_checkpoint(path, device)
+    c = ck['config']
+    m = build_model(
+        c['arch'], len(c['findings']), c['sizes'], c['fusion'], c['share_stats'], False, c['memory_efficient']
+    )
+    m.load_state_dict(ck['model'])
+    m.findings = c['findings']
     return m.to(device).eval()
 
 # %% ../nbs/05_train.ipynb #7a1c6854
 PREDICTION_COLUMNS = ['image_id', 'patient', 'split', 'finding', 'output', 'size', 'label', 'logit', 'prob']
-SINGLE, ENSEMBLE, SSBN = RUN_KINDS = ('single', 'ensemble', 'ssbn')     # what a card says a run is: one size, the mean of single sizes, or the shared model
+SINGLE, ENSEMBLE, SSBN = RUN_KINDS = (
+    'single',
+    'ensemble',
+    'ssbn',
+)  # what a card says a run is: one size, the mean of single sizes, or the shared model
+
 
 def model_card(cfg: TrainConfig, params: int, **extra) -> dict:
     "What `run.json` says a run is: its kind (`SINGLE` or `SSBN`), variant, architecture, sizes, seed, findings, parameters."
     variant = cfg.fusion + (', shared statistics' if cfg.share_stats else '')
-    return dict(kind=SINGLE if len(cfg.sizes) == 1 else SSBN, variant=variant, arch=cfg.arch, sizes=[int(s) for s in cfg.sizes],
-                seed=int(cfg.seed), findings=list(cfg.findings), params=int(params), checkpoint='best.pt', identity=cfg.identity(), **extra)
+    return dict(
+        kind=SINGLE if len(cfg.sizes) == 1 else SSBN,
+        variant=variant,
+        arch=cfg.arch,
+        sizes=[int(s) for s in cfg.sizes],
+        seed=int(cfg.seed),
+        findings=list(cfg.findings),
+        params=int(params),
+        checkpoint='best.pt',
+        identity=cfg.identity(),
+        **extra,
+    )
+
 
 def prediction_table(table: pd.DataFrame, y, outputs: dict, findings, split: str) -> pd.DataFrame:
     "The long table of one model's logits on the cases of `table` (labels `y`): a row per (case, finding, output); `outputs` maps 'fused' or a size to logits."
     n, k = len(table), len(findings)
-    cases = dict(image_id=np.repeat(table.image_id.astype(str).values, k), patient=np.repeat(table.patient.astype(str).values, k),
-                 split=split, finding=np.tile(np.asarray(findings, dtype=object), n), label=np.asarray(y, dtype=float).ravel())
-    t = pd.concat([pd.DataFrame(dict(cases, output='fused' if key == 'fused' else 'size', size=0 if key == 'fused' else int(key),
-                                     logit=np.asarray(z, dtype=float).ravel())) for key, z in outputs.items()], ignore_index=True)
+    cases = dict(
+        image_id=np.repeat(table.image_id.astype(str).values, k),
+        patient=np.repeat(table.patient.astype(str).values, k),
+        split=split,
+        finding=np.tile(np.asarray(findings, dtype=object), n),
+        label=np.asarray(y, dtype=float).ravel(),
+    )
+    t = pd.concat(
+        [
+            pd.DataFrame(
+                dict(
+                    cases,
+                    output='fused' if key == 'fused' else 'size',
+                    size=0 if key == 'fused' else int(key),
+                    logit=np.asarray(z, dtype=float).ravel(),
+                )
+            )
+            for key, z in outputs.items()
+        ],
+        ignore_index=True,
+    )
     t['prob'] = 1 / (1 + np.exp(-t.logit))
     return t[PREDICTION_COLUMNS]
 
 # %% ../nbs/05_train.ipynb #f6280127
 def write_run(run_dir, card: dict, predictions: pd.DataFrame) -> Path:
     "Write a run's `run.json` and `predictions.csv.gz` into `run_dir`, each atomically."
-    run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
-    for name, write in (('predictions.csv.gz', lambda p: predictions.to_csv(p, index=False, compression='gzip')),
-                        ('run.json', lambda p: p.write_text(json.dumps(card, indent=1)))):
-        tmp = run_dir / f'.{name}.part'; write(tmp); os.replace(tmp, run_dir / name)
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for name, write in (
+        ('predictions.csv.gz', lambda p: predictions.to_csv(p, index=False, compression='gzip')),
+        ('run.json', lambda p: p.write_text(json.dumps(card, indent=1))),
+    ):
+        tmp = run_dir / f'.{name}.part'
+        write(tmp)
+        os.replace(tmp, run_dir / name)
     return run_dir
+
 
 def _finish_run(out_dir: Path, cfg: TrainConfig, cache_dir, device, fast: bool = False):
     "After training: refuse a run without a model; score the best model once on the test split and write the run's card and predictions."
     best = out_dir / 'best.pt'
-    if not best.exists(): raise RuntimeError(f'Training in {out_dir} ended without a model: no epoch had a defined validation AUC (epochs={cfg.epochs}; '
-                                             f'does every finding have positives and negatives in the validation split?).')
+    if not best.exists():
+        raise RuntimeError(
+            f'Training in {out_dir} ended without a model: no epoch had a defined validation AUC (epochs={cfg.epochs}; '
+            f'does every finding have positives and negatives in the validation split?).'
+        )
     pred = out_dir / 'predictions.csv.gz'
-    if pred.exists() and pred.stat().st_mtime >= best.stat().st_mtime and (out_dir / 'run.json').exists(): return
+    if pred.exists() and pred.stat().st_mtime >= best.stat().st_mtime and (out_dir / 'run.json').exists():
+        return
     model = load_trained(best, device)
-    try: test = CachedImages(cache_dir, 'test', cfg.findings)
-    except ValueError as e: print(f'No test predictions for {out_dir}: {e}'); return
+    try:
+        test = CachedImages(cache_dir, 'test', cfg.findings)
+    except ValueError as e:
+        print(f'No test predictions for {out_dir}: {e}')
+        return
     out = predict(model, test, logits=True)
-    write_run(out_dir, model_card(cfg, count_parameters(model), cache=str(Path(cache_dir).resolve()), precision='bf16 autocast' if fast else 'float32', selected=cfg.select), prediction_table(test.table, out.pop('y'), out, cfg.findings, 'test'))
+    write_run(
+        out_dir,
+        model_card(
+            cfg,
+            count_parameters(model),
+            cache=str(Path(cache_dir).resolve()),
+            precision='bf16 autocast' if fast else 'float32',
+            selected=cfg.select,
+        ),
+        prediction_table(test.table, out.pop('y'), out, cfg.findings, 'test'),
+    )
 
 # %% ../nbs/05_train.ipynb #2b10699e
 def read_run(run_dir) -> tuple:
     "(card, predictions) of one run folder written by `fit` (or `write_run`)."
     run_dir = Path(run_dir)
-    if not (run_dir / 'run.json').is_file(): raise FileNotFoundError(f'{run_dir} holds no run.json: not a finished training run.')
-    return json.loads((run_dir / 'run.json').read_text()), pd.read_csv(run_dir / 'predictions.csv.gz', dtype={'image_id': str, 'patient': str})
-
+    if not (run_dir / 'run.json').is_file():
+        raise FileNotFoundError(f'{run_dir} holds no run.json: not a finished training run.')
+    return json.loads((run_dir / 'run.json').read_text()), pd.read_csv(
+        run_dir / 'predictions.csv.gz', dtype={'image_id': str, 'patient': str}
+    )
 
 # %% ../nbs/05_train.ipynb #6893e5a5
 @dataclass
 class TrainedRun:
     "What `fit` returns: the run's folder, its config (findings filled in) and the per-epoch history; `.model()` and `.predictions()` load what it wrote."
+
     dir: Path
     config: TrainConfig
     history: pd.DataFrame
-    def model(self, device='cpu'): return load_trained(self.dir / 'best.pt', device)
-    def predictions(self) -> pd.DataFrame: return read_run(self.dir)[1]
+
+    def model(self, device='cpu'):
+        return load_trained(self.dir / 'best.pt', device)
+
+    def predictions(self) -> pd.DataFrame:
+        return read_run(self.dir)[1]

@@ -1,6 +1,8 @@
 """Shared fixtures: tiny datasets in each real dataset's exact layout, written by the course's own writers or by hand; the
 folder the chapters are executed into (tests/test_notebooks.py), which the site tests then build from."""
-import subprocess, sys
+
+import subprocess
+import sys
 from pathlib import Path
 import pytest
 from ssbn_course.course.runner import course_dir, run_notebook
@@ -14,7 +16,9 @@ def nih_dir(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def chexpert_dir(tmp_path_factory):
-    return write_phantom_dataset(tmp_path_factory.mktemp('chexpert'), 'chexpert', n_patients=20, image_size=64, workers=1)
+    return write_phantom_dataset(
+        tmp_path_factory.mktemp('chexpert'), 'chexpert', n_patients=20, image_size=64, workers=1
+    )
 
 
 @pytest.fixture(scope='session')
@@ -31,24 +35,40 @@ def course_run(tmp_path_factory):
 def write_grid(folder, name: str, parameters: str, body: str, grid: str):
     "A one-notebook grid for the batch tests: `folder/<name>.ipynb` (a parameters cell and a body cell) and `folder/grid.yaml`."
     import nbformat
-    nb = nbformat.v4.new_notebook(metadata={'kernelspec': {'name': 'python3', 'display_name': 'python3', 'language': 'python'}})
-    nb.cells = [nbformat.v4.new_code_cell(parameters, metadata={'tags': ['parameters']}), nbformat.v4.new_code_cell(body)]
+
+    nb = nbformat.v4.new_notebook(
+        metadata={'kernelspec': {'name': 'python3', 'display_name': 'python3', 'language': 'python'}}
+    )
+    nb.cells = [
+        nbformat.v4.new_code_cell(parameters, metadata={'tags': ['parameters']}),
+        nbformat.v4.new_code_cell(body),
+    ]
     nbformat.write(nb, Path(folder) / f'{name}.ipynb')
-    g = Path(folder) / 'grid.yaml'; g.write_text(grid)
+    g = Path(folder) / 'grid.yaml'
+    g.write_text(grid)
     return g
 
 
-PLOTLY_CHAPTER = '01_phantoms'      # a chapter with plotly figures and the size slider
+PLOTLY_CHAPTER = '01_phantoms'  # a chapter with plotly figures and the size slider
 
 
 @pytest.fixture(scope='session')
 def site(course_run, tmp_path_factory):
     nb = course_dir() / f'nbs/{PLOTLY_CHAPTER}.ipynb'
     if not (course_run / PLOTLY_CHAPTER / nb.name).exists():
-        r = run_notebook(nb, course_run / PLOTLY_CHAPTER / nb.name, dict(out_dir=str(course_run / PLOTLY_CHAPTER), n_patients=6, image_size=128), cwd=course_run)
+        r = run_notebook(
+            nb,
+            course_run / PLOTLY_CHAPTER / nb.name,
+            dict(out_dir=str(course_run / PLOTLY_CHAPTER), n_patients=6, image_size=128),
+            cwd=course_run,
+        )
         assert r['status'] == 'ok', r
     out = tmp_path_factory.mktemp('site') / 'site'
-    r = subprocess.run([str(Path(sys.executable).parent / 'ssbn-course'), 'docs', '--out', str(out), '--from', str(course_run)], capture_output=True, text=True)
+    r = subprocess.run(
+        [str(Path(sys.executable).parent / 'ssbn-course'), 'docs', '--out', str(out), '--from', str(course_run)],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert 'Site written' in r.stdout
     return out
@@ -58,5 +78,8 @@ def pytest_terminal_summary(terminalreporter):
     "How many bad inputs the property-based suite generated (tests/test_properties.py), when it ran."
     props = sys.modules.get('test_properties')
     if props is not None and props.CASES:
-        terminalreporter.write_line(f"property-based suite: {sum(props.CASES.values())} generated cases ("
-                                    + ', '.join(f'{k} {v}' for k, v in sorted(props.CASES.items())) + ')')
+        terminalreporter.write_line(
+            f'property-based suite: {sum(props.CASES.values())} generated cases ('
+            + ', '.join(f'{k} {v}' for k, v in sorted(props.CASES.items()))
+            + ')'
+        )

@@ -4,7 +4,12 @@
 
 # %% ../../nbs/91_batch.ipynb #855fa37e
 from __future__ import annotations
-import hashlib, itertools, json, os, re, time
+import hashlib
+import itertools
+import json
+import os
+import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 import pandas as pd
@@ -19,14 +24,19 @@ __all__ = ['SUMMARY_CSS', 'GridError', 'Run', 'load_grid', 'run_folder', 'run_id
 class GridError(ValueError):
     "A grid file that cannot run: the message names the entry and the problem."
 
+
 @dataclass
 class Run:
     "One notebook with one set of parameters."
+
     notebook: Path
     params: dict
     slug: str = ''
+
     def __post_init__(self):
-        if not self.slug: self.slug = _slug(self.params)
+        if not self.slug:
+            self.slug = _slug(self.params)
+
 
 def _slug(params: dict) -> str:
     "A readable, file-safe, unique name for a parameter set."
@@ -35,147 +45,248 @@ def _slug(params: dict) -> str:
     safe = re.sub(r'[^A-Za-z0-9=._-]+', '-', text).strip('-')
     return safe if len(safe) <= 80 else safe[:70] + '-' + hashlib.sha1(text.encode()).hexdigest()[:8]
 
+
 def _resolve_notebook(name: str, base: Path) -> Path:
     for p in (base / name, base / f'{name}.ipynb', course_dir() / 'nbs' / name, course_dir() / 'nbs' / f'{name}.ipynb'):
-        if p.is_file(): return p.resolve()
+        if p.is_file():
+            return p.resolve()
     known = sorted(p.stem for p in (course_dir() / 'nbs').glob('[0-9][0-9]*_*.ipynb'))
     raise GridError(f'Unknown notebook {name!r}: not a file next to the grid, nor one of the chapters {known}.')
 
+
 def _type_ok(value, default) -> bool:
-    if default is None or value is None: return True
-    if isinstance(default, bool): return isinstance(value, bool)
-    if isinstance(default, int): return isinstance(value, int) and not isinstance(value, bool)
-    if isinstance(default, float): return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if isinstance(default, (list, tuple)): return isinstance(value, (list, tuple))
+    if default is None or value is None:
+        return True
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, (list, tuple)):
+        return isinstance(value, (list, tuple))
     return isinstance(value, type(default))
+
 
 def _defaults(nb: Path) -> dict:
     "The parameters cell's names and default values (evaluated literals; expressions stay strings)."
     import ast
+
     out = {}
     for k, v in notebook_parameters(nb).items():
-        try: out[k] = ast.literal_eval(v)
-        except (ValueError, SyntaxError): out[k] = None
+        try:
+            out[k] = ast.literal_eval(v)
+        except (ValueError, SyntaxError):
+            out[k] = None
     return out
+
 
 def load_grid(path) -> tuple:
     "Read and check a grid file; return (grid name, kernel, [Run, ...]). Raises `GridError` before anything runs."
     path = Path(path)
-    if not path.is_file(): raise GridError(f'{path}: no grid file there.')
-    try: spec = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e: raise GridError(f'{path} is not valid YAML: {e}') from None
-    if not isinstance(spec, dict) or not spec.get('runs'): raise GridError(f'{path} lists no runs: it needs a `runs:` list of entries with a `notebook:`.')
+    if not path.is_file():
+        raise GridError(f'{path}: no grid file there.')
+    try:
+        spec = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise GridError(f'{path} is not valid YAML: {e}') from None
+    if not isinstance(spec, dict) or not spec.get('runs'):
+        raise GridError(f'{path} lists no runs: it needs a `runs:` list of entries with a `notebook:`.')
     runs = []
     for i, entry in enumerate(spec['runs']):
         where = f'{path.name}, entry {i + 1}'
-        if not isinstance(entry, dict) or 'notebook' not in entry: raise GridError(f'{where}: each entry needs `notebook:`.')
+        if not isinstance(entry, dict) or 'notebook' not in entry:
+            raise GridError(f'{where}: each entry needs `notebook:`.')
         unknown_keys = set(entry) - {'notebook', 'params', 'grid', 'list'}
-        if unknown_keys: raise GridError(f'{where}: unknown key(s) {sorted(unknown_keys)}; use notebook, params, grid, list.')
+        if unknown_keys:
+            raise GridError(f'{where}: unknown key(s) {sorted(unknown_keys)}; use notebook, params, grid, list.')
         nb = _resolve_notebook(str(entry['notebook']), path.parent)
         base, grid, explicit = entry.get('params') or {}, entry.get('grid') or {}, entry.get('list')
         for k, v in grid.items():
-            if not isinstance(v, list) or not v: raise GridError(f'{where}: grid value of {k!r} must be a non-empty list, got {v!r}.')
+            if not isinstance(v, list) or not v:
+                raise GridError(f'{where}: grid value of {k!r} must be a non-empty list, got {v!r}.')
         combos = [dict(zip(grid, vals)) for vals in itertools.product(*grid.values())] if grid else [{}]
         if explicit is not None:
-            if not isinstance(explicit, list) or not explicit: raise GridError(f'{where}: `list:` must be a non-empty list of parameter sets.')
+            if not isinstance(explicit, list) or not explicit:
+                raise GridError(f'{where}: `list:` must be a non-empty list of parameter sets.')
             combos = [dict(c, **e) for e in explicit for c in combos]
         defaults = _defaults(nb)
         for c in combos:
             params = {**base, **c}
             bad = sorted(set(params) - set(defaults))
-            if bad: raise GridError(f'{where}: {nb.name} has no parameter(s) {bad}; its parameters cell defines {sorted(defaults)}.')
+            if bad:
+                raise GridError(
+                    f'{where}: {nb.name} has no parameter(s) {bad}; its parameters cell defines {sorted(defaults)}.'
+                )
             for k, v in params.items():
                 if not _type_ok(v, defaults[k]):
-                    raise GridError(f'{where}: parameter {k!r} of {nb.name} takes a {type(defaults[k]).__name__} (default {defaults[k]!r}), got {type(v).__name__} {v!r}.')
-            if 'out_dir' in params: raise GridError(f'{where}: out_dir is set by the batch (one folder per run); remove it from the grid.')
-            runs.append(Run(nb, params, _slug(c if c else params)))   # named by what varies within the entry
+                    raise GridError(
+                        f'{where}: parameter {k!r} of {nb.name} takes a {type(defaults[k]).__name__} (default {defaults[k]!r}), got {type(v).__name__} {v!r}.'
+                    )
+            if 'out_dir' in params:
+                raise GridError(f'{where}: out_dir is set by the batch (one folder per run); remove it from the grid.')
+            runs.append(Run(nb, params, _slug(c if c else params)))  # named by what varies within the entry
     from collections import Counter
+
     for key in [k for k, n in Counter((r.notebook.stem, r.slug) for r in runs).items() if n > 1]:
-        clash = [r for r in runs if (r.notebook.stem, r.slug) == key]       # entries that vary the same way: named by all their parameters
-        if any(r.params == s.params for i, r in enumerate(clash) for s in clash[i + 1:]):
+        clash = [
+            r for r in runs if (r.notebook.stem, r.slug) == key
+        ]  # entries that vary the same way: named by all their parameters
+        if any(r.params == s.params for i, r in enumerate(clash) for s in clash[i + 1 :]):
             raise GridError(f'{path}: some runs repeat the same notebook and parameters ({key[0]}, {clash[0].params}).')
-        for r in clash: r.slug = _slug(r.params)
+        for r in clash:
+            r.slug = _slug(r.params)
     slugs = [(r.notebook.stem, r.slug) for r in runs]
-    if len(set(slugs)) < len(slugs): raise GridError(f'{path}: two runs of one notebook would share the folder name {max(slugs, key=slugs.count)[1]!r}; give them distinct parameters.')
+    if len(set(slugs)) < len(slugs):
+        raise GridError(
+            f'{path}: two runs of one notebook would share the folder name {max(slugs, key=slugs.count)[1]!r}; give them distinct parameters.'
+        )
     return str(spec.get('name') or path.stem), str(spec.get('kernel') or 'python3'), runs
 
 # %% ../../nbs/91_batch.ipynb #88b3acd6
-def run_folder(out, run: Run) -> Path: return Path(out) / run.notebook.stem / run.slug
+def run_folder(out, run: Run) -> Path:
+    return Path(out) / run.notebook.stem / run.slug
+
 
 def run_identity(run: Run) -> dict:
     "What decides a run's result: its parameters and the notebook's content (SHA-256)."
-    return dict(params=json.loads(json.dumps(run.params, default=str)), source=hashlib.sha256(Path(run.notebook).read_bytes()).hexdigest())
+    return dict(
+        params=json.loads(json.dumps(run.params, default=str)),
+        source=hashlib.sha256(Path(run.notebook).read_bytes()).hexdigest(),
+    )
+
 
 def run_state(out, run: Run) -> str:
     "'finished', 'failed', 'pending', or 'changed' (its parameters or notebook differ from those of the result in its folder: run again)."
     p = run_folder(out, run) / 'status.json'
-    if not p.is_file(): return 'pending'
+    if not p.is_file():
+        return 'pending'
     s = json.loads(p.read_text())
-    if s.get('identity') != run_identity(run): return 'changed'
+    if s.get('identity') != run_identity(run):
+        return 'changed'
     return 'finished' if s.get('status') == 'ok' else 'failed'
+
 
 def _claim_folder(out: Path, name: str):
     out.mkdir(parents=True, exist_ok=True)
     g = out / 'grid.json'
     if g.is_file():
         old = json.loads(g.read_text()).get('name')
-        if old != name: raise GridError(f'{out} holds the results of grid {old!r}, not {name!r}: choose another --out.')
-    else: g.write_text(json.dumps(dict(name=name)))
+        if old != name:
+            raise GridError(f'{out} holds the results of grid {old!r}, not {name!r}: choose another --out.')
+    else:
+        g.write_text(json.dumps(dict(name=name)))
 
-def execute_run(nb: str, params: dict, out_nb: str, folder: str, kernel: str = 'python3', identity: dict | None = None) -> dict:
+
+def execute_run(
+    nb: str, params: dict, out_nb: str, folder: str, kernel: str = 'python3', identity: dict | None = None
+) -> dict:
     "Run one notebook (in this process or a worker) and write its status.json; never raises."
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     r = run_notebook(nb, out_nb, dict(params, out_dir=str(folder.resolve())), kernel=kernel, cwd=folder)
     r.update(params=params, identity=identity, finished=time.strftime('%Y-%m-%d %H:%M:%S'))
-    tmp = folder / 'status.json.part'; tmp.write_text(json.dumps(r, indent=1, default=str)); os.replace(tmp, folder / 'status.json')
+    tmp = folder / 'status.json.part'
+    tmp.write_text(json.dumps(r, indent=1, default=str))
+    os.replace(tmp, folder / 'status.json')
     return r
 
 # %% ../../nbs/91_batch.ipynb #5d570f55
 def _pin_worker(slots, threads: int):
     "Pool initializer: this worker process keeps one GPU (if any) and its share of CPU threads; its kernels inherit both. It dies with the batch."
-    from ssbn_course.core import die_with_parent                # here, not at the top: `ssbn-course batch` itself starts without torch
+    from ssbn_course.core import (
+        die_with_parent,
+    )  # here, not at the top: `ssbn-course batch` itself starts without torch
+
     die_with_parent()
     gpu = slots.get()
-    if gpu is not None: os.environ['CUDA_VISIBLE_DEVICES'] = gpu
+    if gpu is not None:
+        os.environ['CUDA_VISIBLE_DEVICES'] = gpu
     os.environ['OMP_NUM_THREADS'] = os.environ['MKL_NUM_THREADS'] = str(threads)
+
 
 def _gpus() -> list:
     try:
         import torch
-        return [str(i) for i in range(torch.cuda.device_count())]
-    except Exception: return []
 
-def run_batch(grid, out, workers: int = 1, scheduler: str | None = None, retry_failed: bool = False, dry_run: bool = False, progress: bool = True) -> pd.DataFrame:
+        return [str(i) for i in range(torch.cuda.device_count())]
+    except Exception:
+        return []
+
+
+def run_batch(
+    grid,
+    out,
+    workers: int = 1,
+    scheduler: str | None = None,
+    retry_failed: bool = False,
+    dry_run: bool = False,
+    progress: bool = True,
+) -> pd.DataFrame:
     "Run every unfinished run of `grid` into `out`; return the collected results table (see `collect`)."
     from tqdm.auto import tqdm
+
     name, kernel, runs = load_grid(grid)
     out = Path(out)
     states = {(r.notebook.stem, r.slug): run_state(out, r) for r in runs}
-    todo = [r for r in runs if states[r.notebook.stem, r.slug] in ('pending', 'changed') or (retry_failed and states[r.notebook.stem, r.slug] == 'failed')]
+    todo = [
+        r
+        for r in runs
+        if states[r.notebook.stem, r.slug] in ('pending', 'changed')
+        or (retry_failed and states[r.notebook.stem, r.slug] == 'failed')
+    ]
     counts = pd.Series(list(states.values())).value_counts().to_dict()
-    print(f"grid {name!r}: {len(runs)} runs — {counts.get('finished', 0)} finished, {counts.get('failed', 0)} failed, "
-          f"{counts.get('pending', 0)} pending" + (f", {counts['changed']} changed since their result (rerun)" if counts.get('changed') else '') + f"; {len(todo)} to run now" + ('' if retry_failed or not counts.get('failed') else ' (failed runs rerun only with --retry-failed)'))
+    print(
+        f'grid {name!r}: {len(runs)} runs — {counts.get("finished", 0)} finished, {counts.get("failed", 0)} failed, '
+        f'{counts.get("pending", 0)} pending'
+        + (f', {counts["changed"]} changed since their result (rerun)' if counts.get('changed') else '')
+        + f'; {len(todo)} to run now'
+        + ('' if retry_failed or not counts.get('failed') else ' (failed runs rerun only with --retry-failed)')
+    )
     if dry_run:
-        for r in runs: print(f"  {states[r.notebook.stem, r.slug]:<9} {r.notebook.stem}/{r.slug}")
+        for r in runs:
+            print(f'  {states[r.notebook.stem, r.slug]:<9} {r.notebook.stem}/{r.slug}')
         return collect(out) if (out / 'grid.json').exists() else pd.DataFrame()
     _claim_folder(out, name)
-    jobs = [dict(nb=str(r.notebook), params=r.params, out_nb=str(run_folder(out, r)) + '.ipynb', folder=str(run_folder(out, r)), kernel=kernel, identity=run_identity(r)) for r in todo]
+    jobs = [
+        dict(
+            nb=str(r.notebook),
+            params=r.params,
+            out_nb=str(run_folder(out, r)) + '.ipynb',
+            folder=str(run_folder(out, r)),
+            kernel=kernel,
+            identity=run_identity(r),
+        )
+        for r in todo
+    ]
     bar = tqdm(total=len(jobs), desc=f'batch {name}', unit='run', disable=not progress)
     if scheduler:
         from distributed import Client, as_completed
+
         with Client(scheduler) as client:
-            for f in as_completed([client.submit(execute_run, **j, pure=False) for j in jobs]): f.result(); bar.update(1)
+            for f in as_completed([client.submit(execute_run, **j, pure=False) for j in jobs]):
+                f.result()
+                bar.update(1)
     elif workers > 1:
-        import concurrent.futures as cf, multiprocessing as mp
+        import concurrent.futures as cf
+        import multiprocessing as mp
+
         ctx, gpus = mp.get_context('spawn'), _gpus()
-        slots = ctx.Queue()                                        # worker i takes GPU i (mod the number of GPUs) for good
-        for i in range(workers): slots.put(gpus[i % len(gpus)] if gpus else None)
-        threads = max(1, (os.cpu_count() or 1) // workers)         # N kernels with all cores each would thrash the CPU
-        with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_pin_worker, initargs=(slots, threads)) as pool:
+        slots = ctx.Queue()  # worker i takes GPU i (mod the number of GPUs) for good
+        for i in range(workers):
+            slots.put(gpus[i % len(gpus)] if gpus else None)
+        threads = max(1, (os.cpu_count() or 1) // workers)  # N kernels with all cores each would thrash the CPU
+        with cf.ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=_pin_worker, initargs=(slots, threads)
+        ) as pool:
             futs = [pool.submit(execute_run, **j) for j in jobs]
-            for f in cf.as_completed(futs): f.result(); bar.update(1)
+            for f in cf.as_completed(futs):
+                f.result()
+                bar.update(1)
     else:
-        for j in jobs: execute_run(**j); bar.update(1)
+        for j in jobs:
+            execute_run(**j)
+            bar.update(1)
     bar.close()
     table = collect(out)
     summarize(table, out)
@@ -187,18 +298,30 @@ def collect(out) -> pd.DataFrame:
     rows = []
     for st in sorted(Path(out).glob('*/*/status.json')):
         s = json.loads(st.read_text())
-        row = dict(notebook=st.parent.parent.name, run=st.parent.name, status=s['status'], seconds=s.get('seconds'),
-                   failed_cell=s.get('cell'), error=s.get('error'), executed=s.get('output'))
-        row.update({f'param_{k}': json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in s.get('params', {}).items()})
+        row = dict(
+            notebook=st.parent.parent.name,
+            run=st.parent.name,
+            status=s['status'],
+            seconds=s.get('seconds'),
+            failed_cell=s.get('cell'),
+            error=s.get('error'),
+            executed=s.get('output'),
+        )
+        row.update(
+            {f'param_{k}': json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in s.get('params', {}).items()}
+        )
         res = st.parent / 'results.json'
         if s['status'] == 'ok' and res.is_file():
-            row.update({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in json.loads(res.read_text()).items()})
+            row.update(
+                {k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in json.loads(res.read_text()).items()}
+            )
         rows.append(row)
     t = pd.DataFrame(rows)
-    if len(t):   # results.csv: one row per finished run; failures.csv: what failed, where and why
+    if len(t):  # results.csv: one row per finished run; failures.csv: what failed, where and why
         t[t.status == 'ok'].dropna(axis=1, how='all').to_csv(Path(out) / 'results.csv', index=False)
         t[t.status != 'ok'].dropna(axis=1, how='all').to_csv(Path(out) / 'failures.csv', index=False)
     return t
+
 
 SUMMARY_CSS = """body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #1f2328; margin: 24px 40px; max-width: 1100px; }
 h1 { font-size: 24px; } h2 { font-size: 18px; margin-top: 28px; } p.note { color: #59636e; font-size: 14px; }
@@ -207,44 +330,86 @@ table { border-collapse: collapse; font-size: 13px; } th, td { padding: 5px 9px;
 th { background: #f6f8fa; position: sticky; top: 0; } tr:nth-child(even) td { background: #fbfcfd; }
 td.failed { color: #cf222e; font-weight: 600; } a { color: #0969da; }"""
 
+
 def _metric_values(col: pd.Series) -> pd.DataFrame | None:
     "A result column as numbers: one column for a number, one per position for a list (JSON) of numbers; None when it holds neither."
     v = pd.to_numeric(col, errors='coerce')
-    if v.notna().any(): return pd.DataFrame({'value': v})
+    if v.notna().any():
+        return pd.DataFrame({'value': v})
     lists = col.map(lambda x: json.loads(x) if isinstance(x, str) and x.startswith('[') else None)
-    if not lists.map(lambda x: isinstance(x, list) and any(isinstance(e, (int, float)) for e in x)).any(): return None
+    if not lists.map(lambda x: isinstance(x, list) and any(isinstance(e, (int, float)) for e in x)).any():
+        return None
     width = int(lists.map(lambda x: len(x) if isinstance(x, list) else 0).max())
-    return pd.DataFrame({f'item {i + 1}': lists.map(lambda x: x[i] if isinstance(x, list) and i < len(x) and isinstance(x[i], (int, float)) else None) for i in range(width)}, index=col.index)
+    return pd.DataFrame(
+        {
+            f'item {i + 1}': lists.map(
+                lambda x, i=i: x[i] if isinstance(x, list) and i < len(x) and isinstance(x[i], (int, float)) else None
+            )
+            for i in range(width)
+        },
+        index=col.index,
+    )
+
 
 def summarize(table: pd.DataFrame, out) -> Path:
     """Write `out/summary.html`, titled after the grid: the runs' table (each run linked to its executed notebook), then one
     chart per result the runs recorded (numbers, and lists of numbers one bar per position), and print failures."""
-    import html as H, plotly.express as px
+    import html as H
+    import plotly.express as px
+
     out = Path(out)
     name = json.loads((out / 'grid.json').read_text()).get('name') if (out / 'grid.json').is_file() else out.name
     t = table.copy()
     if len(t):
-        t['executed'] = [f'<a href="{H.escape(os.path.relpath(e, out))}">notebook</a>' if isinstance(e, str) and e else '' for e in t['executed']]
-        t['status'] = [f'<span class="{"ok" if s == "ok" else "failed"}">{H.escape(str(s))}</span>' for s in t['status']]
-    parts = [f'<h1>Batch of grid “{H.escape(str(name))}”</h1>',
-             f'<p class="note">{len(table)} runs in {H.escape(str(out.resolve()))}; results.csv has one row per finished run, failures.csv the failed ones.</p>',
-             '<div class="table-wrap">' + t.to_html(index=False, na_rep='', escape=False) + '</div>']
+        t['executed'] = [
+            f'<a href="{H.escape(os.path.relpath(e, out))}">notebook</a>' if isinstance(e, str) and e else ''
+            for e in t['executed']
+        ]
+        t['status'] = [
+            f'<span class="{"ok" if s == "ok" else "failed"}">{H.escape(str(s))}</span>' for s in t['status']
+        ]
+    parts = [
+        f'<h1>Batch of grid “{H.escape(str(name))}”</h1>',
+        f'<p class="note">{len(table)} runs in {H.escape(str(out.resolve()))}; results.csv has one row per finished run, failures.csv the failed ones.</p>',
+        '<div class="table-wrap">' + t.to_html(index=False, na_rep='', escape=False) + '</div>',
+    ]
     fixed = {'notebook', 'run', 'status', 'seconds', 'failed_cell', 'error', 'executed'}
     ok = table[table.status == 'ok'] if len(table) else table
     first = True
     for col in [c for c in table.columns if c not in fixed and not c.startswith('param_')]:
         values = _metric_values(ok[col]) if len(ok) else None
-        if values is None: continue
-        long = values.assign(run=ok['run'].values, notebook=ok['notebook'].values).melt(id_vars=['run', 'notebook'], var_name='part', value_name=col).dropna()
+        if values is None:
+            continue
+        long = (
+            values.assign(run=ok['run'].values, notebook=ok['notebook'].values)
+            .melt(id_vars=['run', 'notebook'], var_name='part', value_name=col)
+            .dropna()
+        )
         many = values.shape[1] > 1
-        fig = px.bar(long, x='run', y=col, color='part' if many else 'notebook', barmode='group', title=col,
-                     labels={'run': 'run (its parameters)', col: col, 'part': 'list position'})
+        fig = px.bar(
+            long,
+            x='run',
+            y=col,
+            color='part' if many else 'notebook',
+            barmode='group',
+            title=col,
+            labels={'run': 'run (its parameters)', col: col, 'part': 'list position'},
+        )
         fig.update_layout(height=360)
-        parts.append(f'<h2>{H.escape(col)}</h2>' + fig.to_html(full_html=False, include_plotlyjs=first)); first = False
+        parts.append(f'<h2>{H.escape(col)}</h2>' + fig.to_html(full_html=False, include_plotlyjs=first))
+        first = False
     p = out / 'summary.html'
-    p.write_text(f'<!doctype html><html><head><meta charset="utf-8"><title>Batch: {H.escape(str(name))}</title><style>{SUMMARY_CSS}</style></head><body>' + '\n'.join(parts) + '</body></html>')
+    p.write_text(
+        f'<!doctype html><html><head><meta charset="utf-8"><title>Batch: {H.escape(str(name))}</title><style>{SUMMARY_CSS}</style></head><body>'
+        + '\n'.join(parts)
+        + '</body></html>'
+    )
     failed = table[table.status != 'ok'] if len(table) else table
-    for r in failed.itertuples(): print(f'FAILED {r.notebook}/{r.run}: cell {r.failed_cell}: {r.error} (executed copy: {r.executed})')
-    print(f'{int((table.status == "ok").sum()) if len(table) else 0} finished, {len(failed)} failed; table: {out / "results.csv"}'
-          + (f'; failures: {out / "failures.csv"}' if len(failed) else '') + f'; summary: {p}')
+    for r in failed.itertuples():
+        print(f'FAILED {r.notebook}/{r.run}: cell {r.failed_cell}: {r.error} (executed copy: {r.executed})')
+    print(
+        f'{int((table.status == "ok").sum()) if len(table) else 0} finished, {len(failed)} failed; table: {out / "results.csv"}'
+        + (f'; failures: {out / "failures.csv"}' if len(failed) else '')
+        + f'; summary: {p}'
+    )
     return p

@@ -4,7 +4,9 @@
 
 # %% ../../nbs/94_cli.ipynb #150968a2
 from __future__ import annotations
-import argparse, json, os, shutil, sys
+import argparse
+import os
+import sys
 from pathlib import Path
 from .runner import course_dir, run_course
 
@@ -13,86 +15,168 @@ __all__ = ['PROFILE_NAMES', 'COMMANDS', 'cmd_run', 'cmd_prepare', 'cmd_student_e
            'cmd_train', 'main']
 
 # %% ../../nbs/94_cli.ipynb #c101acad
-PROFILE_NAMES = ('quick', 'study', 'full')   # core.PROFILES' names, spelled here so that `ssbn-course --help` starts without importing torch
+PROFILE_NAMES = (
+    'quick',
+    'study',
+    'full',
+)  # core.PROFILES' names, spelled here so that `ssbn-course --help` starts without importing torch
 
-def _sizes(s: str) -> tuple: return tuple(int(x) for x in s.replace(',', ' ').split())
+
+def _sizes(s: str) -> tuple:
+    return tuple(int(x) for x in s.replace(',', ' ').split())
+
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog='ssbn-course', description='Size-specific batch normalization course: run chapters, prepare data, train.')
+    p = argparse.ArgumentParser(
+        prog='ssbn-course', description='Size-specific batch normalization course: run chapters, prepare data, train.'
+    )
     sub = p.add_subparsers(dest='cmd', required=True)
     r = sub.add_parser('run', help='execute every chapter notebook with papermill into a dated run folder')
-    r.add_argument('--quick', action='store_const', const='quick', dest='profile', help='the quick profile (default): CPU, phantoms, minutes')
-    r.add_argument('--profile', choices=PROFILE_NAMES, default='quick', help='quick: minutes, one seed; study: the powered phantom study (under an hour on 2 cores); full: the paper, on a GPU')
-    r.add_argument('--out', default='runs'); r.add_argument('--data-dir', default=None); r.add_argument('--nbs', default=None)
+    r.add_argument(
+        '--quick',
+        action='store_const',
+        const='quick',
+        dest='profile',
+        help='the quick profile (default): CPU, phantoms, minutes',
+    )
+    r.add_argument(
+        '--profile',
+        choices=PROFILE_NAMES,
+        default='quick',
+        help='quick: minutes, one seed; study: the powered phantom study (under an hour on 2 cores); full: the paper, on a GPU',
+    )
+    r.add_argument('--out', default='runs')
+    r.add_argument('--data-dir', default=None)
+    r.add_argument('--nbs', default=None)
     r.add_argument('--only', nargs='*', help='run only chapters whose name contains one of these')
     q = sub.add_parser('prepare', help='cache a dataset once at its largest size, with a labels table')
     q.add_argument('dataset', choices=['phantoms', 'nih', 'chexpert', 'vindr'])
     q.add_argument('--src', help='the downloaded dataset folder (for phantoms: where to write them)')
-    q.add_argument('--out', required=True); q.add_argument('--max-size', type=int, default=1024); q.add_argument('--workers', type=int, default=None)
+    q.add_argument('--out', required=True)
+    q.add_argument('--max-size', type=int, default=1024)
+    q.add_argument('--workers', type=int, default=None)
     q.add_argument('--policy', choices=['ignore', 'ones', 'zeros'], default='ignore', help='CheXpert uncertain labels')
-    q.add_argument('--blank', choices=['zeros', 'ignore', 'no-finding-zeros'], default='zeros', help='CheXpert blank (not mentioned) labels')
-    q.add_argument('--n-patients', type=int, default=300, help='phantoms only'); q.add_argument('--layout', default='nih', choices=['nih', 'chexpert', 'vindr'], help='phantoms only')
+    q.add_argument(
+        '--blank',
+        choices=['zeros', 'ignore', 'no-finding-zeros'],
+        default='zeros',
+        help='CheXpert blank (not mentioned) labels',
+    )
+    q.add_argument('--n-patients', type=int, default=300, help='phantoms only')
+    q.add_argument('--layout', default='nih', choices=['nih', 'chexpert', 'vindr'], help='phantoms only')
     t = sub.add_parser('train', help='train one model (single size or SSBN) on a prepared cache')
-    t.add_argument('--cache', required=True); t.add_argument('--out', required=True)
+    t.add_argument('--cache', required=True)
+    t.add_argument('--out', required=True)
     t.epilog = "Settings left out take TrainConfig's defaults (chapter 5)."
-    t.add_argument('--arch'); t.add_argument('--sizes', type=_sizes, help='e.g. "224,448,896"')
-    t.add_argument('--fusion', choices=['mean', 'concat', 'learned']); t.add_argument('--share-stats', action='store_true', default=None)
-    t.add_argument('--findings', nargs='*'); t.add_argument('--epochs', type=int); t.add_argument('--batch-size', type=int)
-    t.add_argument('--lr', type=float); t.add_argument('--seed', type=int); t.add_argument('--pretrained', action='store_true', default=None)
-    t.add_argument('--memory-efficient', action='store_true', default=None); t.add_argument('--checkpoint-every', type=int)
+    t.add_argument('--arch')
+    t.add_argument('--sizes', type=_sizes, help='e.g. "224,448,896"')
+    t.add_argument('--fusion', choices=['mean', 'concat', 'learned'])
+    t.add_argument('--share-stats', action='store_true', default=None)
+    t.add_argument('--findings', nargs='*')
+    t.add_argument('--epochs', type=int)
+    t.add_argument('--batch-size', type=int)
+    t.add_argument('--lr', type=float)
+    t.add_argument('--seed', type=int)
+    t.add_argument('--pretrained', action='store_true', default=None)
+    t.add_argument('--memory-efficient', action='store_true', default=None)
+    t.add_argument('--checkpoint-every', type=int)
     t.add_argument('--accumulate', type=int, help='gradient accumulation: micro-batches per optimizer step')
-    t.add_argument('--no-resume', action='store_true'); t.add_argument('--device', default=None)
-    b = sub.add_parser('batch', help='run chapters over a parameter grid (YAML) with papermill: resumable, parallel, one results table')
-    b.add_argument('grid', help='a grid file, e.g. grids/quick.yaml'); b.add_argument('--out', required=True)
-    b.add_argument('--workers', type=int, default=1, help='notebooks run at once on this machine (one GPU each when there are GPUs)')
+    t.add_argument('--no-resume', action='store_true')
+    t.add_argument('--device', default=None)
+    b = sub.add_parser(
+        'batch', help='run chapters over a parameter grid (YAML) with papermill: resumable, parallel, one results table'
+    )
+    b.add_argument('grid', help='a grid file, e.g. grids/quick.yaml')
+    b.add_argument('--out', required=True)
+    b.add_argument(
+        '--workers',
+        type=int,
+        default=1,
+        help='notebooks run at once on this machine (one GPU each when there are GPUs)',
+    )
     b.add_argument('--scheduler', default=None, help='address of a Dask distributed scheduler to run on instead')
     b.add_argument('--retry-failed', action='store_true', help='rerun the runs that failed before')
     b.add_argument('--dry-run', action='store_true', help='list the runs and their state; run nothing')
-    e = sub.add_parser('student-edition', help="write the notebooks with the exercises' solutions replaced by templates (self-checks kept)")
-    e.add_argument('--out', required=True); e.add_argument('--nbs', default=None, help='the instructor notebooks (default: the course)')
-    d = sub.add_parser('docs', help='build the course website: chapters with their outputs, API reference, search (static HTML)')
+    e = sub.add_parser(
+        'student-edition',
+        help="write the notebooks with the exercises' solutions replaced by templates (self-checks kept)",
+    )
+    e.add_argument('--out', required=True)
+    e.add_argument('--nbs', default=None, help='the instructor notebooks (default: the course)')
+    d = sub.add_parser(
+        'docs', help='build the course website: chapters with their outputs, API reference, search (static HTML)'
+    )
     d.add_argument('--out', required=True)
-    d.add_argument('--from', dest='from_run', default=None, help='a folder of executed notebooks (the one `ssbn-course run` prints); default: execute them first')
+    d.add_argument(
+        '--from',
+        dest='from_run',
+        default=None,
+        help='a folder of executed notebooks (the one `ssbn-course run` prints); default: execute them first',
+    )
     d.add_argument('--no-execute', action='store_true', help='show the notebooks as stored, without outputs (seconds)')
-    d.add_argument('--profile', choices=PROFILE_NAMES, default='quick'); d.add_argument('--nbs', default=None)
+    d.add_argument('--profile', choices=PROFILE_NAMES, default='quick')
+    d.add_argument('--nbs', default=None)
     d.add_argument('--only', nargs='*', help='build only the pages whose names contain one of these (and the index)')
-    d.add_argument('--student', action='store_true', help='the student site: solutions replaced by templates, their outputs and the self-checks\' left out, student notebooks to download')
+    d.add_argument(
+        '--student',
+        action='store_true',
+        help="the student site: solutions replaced by templates, their outputs and the self-checks' left out, student notebooks to download",
+    )
     m = sub.add_parser('readme', help='write README.md from nbs/index.ipynb')
     m.add_argument('--check', action='store_true', help='only say whether README.md is up to date (exit 1 if not)')
-    m.add_argument('--measured', default=None, metavar='RUN', help="first copy RUN/measured.json (written by `ssbn-course run`) to docs/measured/<profile>.json (a study run: docs/measured/study/, with its headline tables and figure), or test-artifacts/ci.json (written by .ci/run) to docs/measured/ci.json, so the README shows what they measured")
+    m.add_argument(
+        '--measured',
+        default=None,
+        metavar='RUN',
+        help='first copy RUN/measured.json (written by `ssbn-course run`) to docs/measured/<profile>.json (a study run: docs/measured/study/, with its headline tables and figure), or test-artifacts/ci.json (written by .ci/run) to docs/measured/ci.json, so the README shows what they measured',
+    )
     return p
+
 
 def cmd_run(a) -> int:
     "`ssbn-course run`: every chapter, executed into a dated folder; 1 when one failed."
     table = run_course(a.profile, a.out, a.data_dir, a.nbs, a.only)
     return 0 if (table.status == 'ok').all() else 1
 
+
 def cmd_prepare(a) -> int:
     "`ssbn-course prepare`: a downloaded dataset (or phantoms written first) cached at `--max-size`."
     from ssbn_course.data import prepare
+
     src, dataset = a.src, a.dataset
-    if a.max_size < 32: raise ValueError(f'--max-size must be at least 32 pixels; got {a.max_size}.')
+    if a.max_size < 32:
+        raise ValueError(f'--max-size must be at least 32 pixels; got {a.max_size}.')
     if dataset == 'phantoms':
         from ssbn_course.layouts import write_phantom_dataset
+
         src = src or str(Path(a.out) / 'source')
         write_phantom_dataset(src, a.layout, n_patients=a.n_patients, image_size=a.max_size, workers=a.workers)
         dataset = a.layout
-    elif not src: raise SystemExit(f'error: prepare {dataset} needs --src, the folder of the downloaded dataset (see data_prep/README.md).')
+    elif not src:
+        raise SystemExit(
+            f'error: prepare {dataset} needs --src, the folder of the downloaded dataset (see data_prep/README.md).'
+        )
     kw = dict(policy=a.policy, blank=a.blank) if dataset == 'chexpert' else {}
     t = prepare(dataset, src, a.out, a.max_size, a.workers, **kw)
     print(f'{len(t)} images cached at {a.max_size} px in {a.out}; splits {t.split.value_counts().to_dict()}')
     return 0
 
+
 def cmd_student_edition(a) -> int:
     "`ssbn-course student-edition`: the notebooks with every exercise's solution taken out."
     from ssbn_course.course.exercises import exercise_list, write_student_edition
+
     paths = write_student_edition(a.out, a.nbs)
-    print(f'{len(paths)} notebooks written to {a.out}: {len(exercise_list(a.nbs))} exercises with their solutions replaced by `# your code here`.')
+    print(
+        f'{len(paths)} notebooks written to {a.out}: {len(exercise_list(a.nbs))} exercises with their solutions replaced by `# your code here`.'
+    )
     return 0
+
 
 def cmd_docs(a) -> int:
     "`ssbn-course docs`: the website, from a course run (executed here unless `--from-run` or `--no-execute`); 1 when a chapter failed."
-    from ssbn_course.course.docs import build_site, execute_pages
+    from ssbn_course.course.site import build_site, execute_pages
+
     run, failed = a.from_run, []
     if run is None and not a.no_execute:
         run = str(Path(a.out).resolve().with_name(Path(a.out).name + '_run'))
@@ -100,50 +184,92 @@ def cmd_docs(a) -> int:
         failed = list(t.notebook[t.status != 'ok'])
     index = build_site(a.out, run, a.nbs, a.only, student=a.student)
     print(f'Site written: {index}\nOpen it in a browser, or serve it: python -m http.server -d {a.out}')
-    if failed: print(f"error: {', '.join(failed)} failed; their pages show the outputs up to the failing cell.", file=sys.stderr)
+    if failed:
+        print(
+            f'error: {", ".join(failed)} failed; their pages show the outputs up to the failing cell.', file=sys.stderr
+        )
     return 1 if failed else 0
+
 
 def cmd_readme(a) -> int:
     "`ssbn-course readme`: README.md from nbs/index.ipynb (`--check`: only compare; `--measured`: first file a run's measurements)."
-    from ssbn_course.course.docs import readme_text, record_measured, write_readme
+    from ssbn_course.course.readme import readme_text, record_measured, write_readme
+
     path = course_dir() / 'README.md'
     if a.check:
         ok = path.exists() and path.read_text() == readme_text()
-        print('README.md is up to date with nbs/index.ipynb.' if ok else 'README.md differs from nbs/index.ipynb: run `ssbn-course readme`.')
+        print(
+            'README.md is up to date with nbs/index.ipynb.'
+            if ok
+            else 'README.md differs from nbs/index.ipynb: run `ssbn-course readme`.'
+        )
         return 0 if ok else 1
-    if a.measured:                                   # a run folder, or .ci/run's test-artifacts/ci.json
-        print(f"{record_measured(a.measured, course_dir() / 'docs' / 'measured')} copied from {a.measured}.")
+    if a.measured:  # a run folder, or .ci/run's test-artifacts/ci.json
+        print(f'{record_measured(a.measured, course_dir() / "docs" / "measured")} copied from {a.measured}.')
     print(f'{write_readme()} written from nbs/index.ipynb.')
     return 0
+
 
 def cmd_batch(a) -> int:
     "`ssbn-course batch`: a grid of notebook runs; 1 when one failed."
     from ssbn_course.course.batch import run_batch
+
     t = run_batch(a.grid, a.out, a.workers, a.scheduler, a.retry_failed, a.dry_run)
     return 0 if a.dry_run or not len(t) or (t.status == 'ok').all() else 1
+
 
 def cmd_train(a) -> int:
     "`ssbn-course train`: one model on a prepared cache (under torchrun: one process per GPU, gloo on CPU)."
     from ssbn_course.train import TrainConfig, fit
-    given = dict(arch=a.arch, sizes=tuple(sorted(a.sizes)) if a.sizes else None, fusion=a.fusion, share_stats=a.share_stats, findings=a.findings or None,
-                 epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, seed=a.seed, pretrained=a.pretrained,
-                 memory_efficient=a.memory_efficient, checkpoint_every=a.checkpoint_every, accumulate=a.accumulate)
-    run = fit(a.cache, a.out, TrainConfig(**{k: v for k, v in given.items() if v is not None}), resume=not a.no_resume, device=a.device)
+
+    given = dict(
+        arch=a.arch,
+        sizes=tuple(sorted(a.sizes)) if a.sizes else None,
+        fusion=a.fusion,
+        share_stats=a.share_stats,
+        findings=a.findings or None,
+        epochs=a.epochs,
+        batch_size=a.batch_size,
+        lr=a.lr,
+        seed=a.seed,
+        pretrained=a.pretrained,
+        memory_efficient=a.memory_efficient,
+        checkpoint_every=a.checkpoint_every,
+        accumulate=a.accumulate,
+    )
+    run = fit(
+        a.cache,
+        a.out,
+        TrainConfig(**{k: v for k, v in given.items() if v is not None}),
+        resume=not a.no_resume,
+        device=a.device,
+    )
     import torch.distributed as dist
-    if dist.is_initialized(): dist.destroy_process_group()
+
+    if dist.is_initialized():
+        dist.destroy_process_group()
     if int(os.environ.get('RANK', 0)) == 0:
         print(run.history.to_string(index=False))
         print(f'best model: {run.dir / "best.pt"}; test predictions: {run.dir / "predictions.csv.gz"}')
     return 0
 
-COMMANDS = {'run': cmd_run, 'prepare': cmd_prepare, 'student-edition': cmd_student_edition, 'docs': cmd_docs,
-            'readme': cmd_readme, 'batch': cmd_batch, 'train': cmd_train}     # each subcommand of `_parser`, and the function that does it
+
+COMMANDS = {
+    'run': cmd_run,
+    'prepare': cmd_prepare,
+    'student-edition': cmd_student_edition,
+    'docs': cmd_docs,
+    'readme': cmd_readme,
+    'batch': cmd_batch,
+    'train': cmd_train,
+}  # each subcommand of `_parser`, and the function that does it
+
 
 def main(argv=None):
     "Entry point of the `ssbn-course` command: the subcommand's function; bad input, missing files, a broken checkpoint or a diverging run give one line and exit 2."
     a = _parser().parse_args(argv)
-    try: return COMMANDS[a.cmd](a)
+    try:
+        return COMMANDS[a.cmd](a)
     except (ValueError, OSError, RuntimeError, ArithmeticError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
-

@@ -4,7 +4,9 @@
 
 # %% ../../nbs/95_colab.ipynb #16380369
 from __future__ import annotations
-import re, subprocess, sys
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 # %% auto #0
@@ -14,59 +16,80 @@ __all__ = ['COLABS_OWN', 'REPO_URL', 'colab_requirements', 'setup_colab', 'colab
 COLABS_OWN = ('torch', 'torchvision', 'ipywidgets', 'ipykernel', 'jupyterlab', 'notebook')
 REPO_URL = 'git+https://github.com/ssbn-course/ssbn-course'
 
-def _canonical(name: str) -> str: return re.sub(r'[-_.]+', '-', name).lower()
+
+def _canonical(name: str) -> str:
+    return re.sub(r'[-_.]+', '-', name).lower()
+
 
 def colab_requirements(requires, installed: dict, environment: dict | None = None) -> list:
     "The requirements (strings as `importlib.metadata.requires` gives them) to pip-install on Colab: not Colab's own, not an extra, and missing or unsatisfied in `installed` ({name: version})."
     from packaging.requirements import Requirement
+
     installed = {_canonical(k): v for k, v in installed.items()}
     out = []
     for r in requires:
         req = Requirement(r)
-        if req.marker is not None and not req.marker.evaluate({'extra': '', **(environment or {})}): continue
+        if req.marker is not None and not req.marker.evaluate({'extra': '', **(environment or {})}):
+            continue
         name = _canonical(req.name)
-        if name in COLABS_OWN: continue
+        if name in COLABS_OWN:
+            continue
         have = installed.get(name)
-        if have is not None and req.specifier.contains(have, prereleases=True): continue
+        if have is not None and req.specifier.contains(have, prereleases=True):
+            continue
         req.marker = None
         out.append(str(req))
     return out
 
+
 def setup_colab(run=subprocess.run):
     "On Colab, after `pip install --no-deps` of the course: install what it lacks (`colab_requirements`) and enable the custom widget manager."
     import importlib.metadata as md
+
     installed = {d.metadata['Name']: d.version for d in md.distributions() if d.metadata['Name']}
     need = colab_requirements(md.requires('ssbn-course') or [], installed)
-    if need: run([sys.executable, '-m', 'pip', 'install', '-q', *need], check=True)
+    if need:
+        run([sys.executable, '-m', 'pip', 'install', '-q', *need], check=True)
     try:
         from google.colab import output
+
         output.enable_custom_widget_manager()
-    except ImportError: pass
+    except ImportError:
+        pass
     return need
 
 # %% ../../nbs/95_colab.ipynb #7cf08f71
 def colab_cell() -> str:
     "The source of the install cell every chapter starts with."
-    return ('#| hide\n'
-            "# Colab only: install the course and what Colab lacks (never its torch, torchvision or ipywidgets), and turn on its widget manager. Does nothing elsewhere.\n"
-            'import sys, subprocess\n'
-            "if 'google.colab' in sys.modules:\n"
-            f"    subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps', '{REPO_URL}'], check=True)\n"
-            '    from ssbn_course.course.colab import setup_colab; setup_colab()')
+    return (
+        '#| hide\n'
+        '# Colab only: install the course and what Colab lacks (never its torch, torchvision or ipywidgets), and turn on its widget manager. Does nothing elsewhere.\n'
+        'import sys, subprocess\n'
+        "if 'google.colab' in sys.modules:\n"
+        f"    subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps', '{REPO_URL}'], check=True)\n"
+        '    from ssbn_course.course.colab import setup_colab; setup_colab()'
+    )
+
 
 def is_colab_cell(cell) -> bool:
     "Whether a notebook cell (nbformat node) is a Colab install cell, this one or an older copy."
     return cell.cell_type == 'code' and re.search(r"^if 'google.colab' in sys.modules:", cell.source, re.M) is not None
 
+
 def write_colab_cells(notebooks) -> list:
     "Make the install cell of every notebook in `notebooks` read `colab_cell()` (inserted after the badge when missing); return those changed."
     import nbformat
+
     changed = []
     for p in map(Path, notebooks):
         nb = nbformat.read(str(p), as_version=4)
         i = next((k for k, c in enumerate(nb.cells) if is_colab_cell(c)), None)
-        if i is not None and nb.cells[i].source == colab_cell(): continue
-        if i is None: nb.cells.insert(2, nbformat.v4.new_code_cell(colab_cell()))
-        else: nb.cells[i].source = colab_cell()
-        nbformat.write(nb, str(p)); changed.append(p)
+        if i is not None and nb.cells[i].source == colab_cell():
+            continue
+        if i is None:
+            nb.cells.insert(2, nbformat.v4.new_code_cell(colab_cell()))
+        else:
+            nb.cells[i].source = colab_cell()
+        nbformat.write(nb, str(p))
+        changed.append(p)
     return changed

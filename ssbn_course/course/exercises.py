@@ -4,7 +4,8 @@
 
 # %% ../../nbs/92_exercises.ipynb #bb21db97
 from __future__ import annotations
-import copy, re
+import copy
+import re
 from pathlib import Path
 import numpy as np
 
@@ -16,71 +17,102 @@ __all__ = ['TEMPLATE', 'ExerciseError', 'check', 'check_close', 'check_equal', '
 class ExerciseError(AssertionError):
     "A self-check that failed; its message says what to fix."
 
-def _unanswered(x) -> bool: return x is None or x is Ellipsis or x is NotImplemented
+
+def _unanswered(x) -> bool:
+    return x is None or x is Ellipsis or x is NotImplemented
+
 
 def check(condition, message: str):
     "Fail with `message` unless `condition` holds."
-    if not condition: raise ExerciseError(message)
+    if not condition:
+        raise ExerciseError(message)
+
 
 def check_close(actual, expected, what: str, atol: float = 1e-6, rtol: float = 1e-5):
     "Fail with a readable message unless `actual` (your `what`) is numerically close to `expected` (same shape)."
-    if _unanswered(actual): raise ExerciseError(f'`{what}` is not filled in yet (it is {actual!r}): write your code in the cell above and run it again.')
+    if _unanswered(actual):
+        raise ExerciseError(
+            f'`{what}` is not filled in yet (it is {actual!r}): write your code in the cell above and run it again.'
+        )
     try:
         import torch
-        if isinstance(actual, torch.Tensor): actual = actual.detach().cpu().numpy()
-        if isinstance(expected, torch.Tensor): expected = expected.detach().cpu().numpy()
-    except ImportError: pass
+
+        if isinstance(actual, torch.Tensor):
+            actual = actual.detach().cpu().numpy()
+        if isinstance(expected, torch.Tensor):
+            expected = expected.detach().cpu().numpy()
+    except ImportError:
+        pass
     a, e = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
-    if a.shape != e.shape: raise ExerciseError(f'`{what}` has shape {a.shape}; expected shape {e.shape}.')
+    if a.shape != e.shape:
+        raise ExerciseError(f'`{what}` has shape {a.shape}; expected shape {e.shape}.')
     if not np.allclose(a, e, atol=atol, rtol=rtol, equal_nan=True):
-        err = np.nanmax(np.abs(a - e)) if a.size else 0.
+        err = np.nanmax(np.abs(a - e)) if a.size else 0.0
         show = lambda v: np.array2string(v, precision=4, threshold=8) if v.ndim else f'{float(v):.6g}'
         raise ExerciseError(f'`{what}` is {show(a)}; expected {show(e)} (largest difference {err:.3g}).')
     print(f'✓ {what}')
 
+
 def check_equal(actual, expected, what: str):
     "Fail with a readable message unless `actual == expected`."
-    if _unanswered(actual): raise ExerciseError(f'`{what}` is not filled in yet (it is {actual!r}): write your code in the cell above and run it again.')
-    if actual != expected: raise ExerciseError(f'`{what}` is {actual!r}; expected {expected!r}.')
+    if _unanswered(actual):
+        raise ExerciseError(
+            f'`{what}` is not filled in yet (it is {actual!r}): write your code in the cell above and run it again.'
+        )
+    if actual != expected:
+        raise ExerciseError(f'`{what}` is {actual!r}; expected {expected!r}.')
     print(f'✓ {what}')
 
 # %% ../../nbs/92_exercises.ipynb #67f2cea5
 _BEGIN, _END = '### BEGIN SOLUTION', '### END SOLUTION'
 TEMPLATE = '# your code here'
 
+
 def strip_solution(source: str) -> str:
     "A solution cell's source with the code between the markers replaced by the template (same indentation, still valid Python)."
     lines = source.splitlines()
-    if not any(l.strip() == _BEGIN for l in lines): return TEMPLATE
+    if not any(l.strip() == _BEGIN for l in lines):
+        return TEMPLATE
     out, inside = [], False
     for l in lines:
         if l.strip() == _BEGIN:
-            inside, indent = True, l[:len(l) - len(l.lstrip())]
+            inside, indent = True, l[: len(l) - len(l.lstrip())]
             out += [indent + TEMPLATE, indent + '...']
         elif l.strip() == _END:
-            if not inside: raise ValueError(f'{_END} without {_BEGIN} in:\n{source}')
+            if not inside:
+                raise ValueError(f'{_END} without {_BEGIN} in:\n{source}')
             inside = False
-        elif not inside: out.append(l)
-    if inside: raise ValueError(f'{_BEGIN} without {_END} in:\n{source}')
+        elif not inside:
+            out.append(l)
+    if inside:
+        raise ValueError(f'{_BEGIN} without {_END} in:\n{source}')
     return '\n'.join(out)
+
 
 def exercises(nb) -> list:
     "(title, solution cell index, self-check cell index) of every exercise in a notebook (path or nbformat node)."
     import nbformat
+
     nb = nbformat.read(str(nb), as_version=4) if isinstance(nb, (str, Path)) else nb
     found, title = [], None
     for i, c in enumerate(nb.cells):
         tags = c.metadata.get('tags', [])
         if c.cell_type == 'markdown':
             m = re.search(r'^###\s+(Exercise\s+[\da-z.]+:.*)$', c.source, re.M)
-            if m: title, sol = m.group(1).strip(), None
-        elif 'solution' in tags: sol = i
+            if m:
+                title, sol = m.group(1).strip(), None
+        elif 'solution' in tags:
+            sol = i
         elif 'self-check' in tags:
-            if title is None or sol is None: raise ValueError(f'Self-check cell {i} has no exercise heading or solution cell before it.')
-            found.append((title, sol, i)); title = None
+            if title is None or sol is None:
+                raise ValueError(f'Self-check cell {i} has no exercise heading or solution cell before it.')
+            found.append((title, sol, i))
+            title = None
     return found
 
+
 _BADGE = re.compile(r'(\(https://colab\.research\.google\.com/github/[^)]*?/blob/[^/)]+/)nbs/([^)/]+\.ipynb\))')
+
 
 def student_notebook(nb, badge_dir: str | None = None, keep_outputs: bool = False):
     """A copy of notebook `nb` (nbformat node) with every solution stripped and all outputs cleared (with `keep_outputs`,
@@ -90,28 +122,45 @@ def student_notebook(nb, badge_dir: str | None = None, keep_outputs: bool = Fals
     nb = copy.deepcopy(nb)
     for c in nb.cells:
         if c.cell_type == 'markdown' and _BADGE.search(c.source):
-            c.source = (_BADGE.sub(lambda m: f'{m.group(1)}{badge_dir}/{m.group(2)}', c.source) if badge_dir else
-                        '*Student edition.* To use it in Colab, upload this notebook (File → Upload notebook), or commit the student edition to your fork and open it from there.')
-        if c.cell_type != 'code': continue
+            c.source = (
+                _BADGE.sub(lambda m: f'{m.group(1)}{badge_dir}/{m.group(2)}', c.source)
+                if badge_dir
+                else '*Student edition.* To use it in Colab, upload this notebook (File → Upload notebook), or commit the student edition to your fork and open it from there.'
+            )
+        if c.cell_type != 'code':
+            continue
         tags = c.metadata.get('tags', [])
-        if not keep_outputs or {'solution', 'self-check'} & set(tags): c.outputs, c.execution_count = [], None
-        if 'solution' in tags: c.source = strip_solution(c.source)
+        if not keep_outputs or {'solution', 'self-check'} & set(tags):
+            c.outputs, c.execution_count = [], None
+        if 'solution' in tags:
+            c.source = strip_solution(c.source)
     return nb
+
 
 def write_student_edition(out, nbs=None) -> list:
     "Write the student edition of every notebook in `nbs` (default: the course's) to `out`; return the written paths."
     import nbformat
     from ssbn_course.course.runner import course_dir
+
     nbs = Path(nbs) if nbs else course_dir() / 'nbs'
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    if out.resolve() == nbs.resolve(): raise ValueError(f'The student edition would overwrite the instructor notebooks in {nbs}: choose another --out.')
-    try: badge_dir = out.resolve().relative_to(course_dir().resolve()).as_posix()   # inside the repository: Colab can open it from GitHub
-    except ValueError: badge_dir = None
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if out.resolve() == nbs.resolve():
+        raise ValueError(
+            f'The student edition would overwrite the instructor notebooks in {nbs}: choose another --out.'
+        )
+    try:
+        badge_dir = (
+            out.resolve().relative_to(course_dir().resolve()).as_posix()
+        )  # inside the repository: Colab can open it from GitHub
+    except ValueError:
+        badge_dir = None
     written = []
     for p in sorted(nbs.glob('*.ipynb')):
         nb = nbformat.read(str(p), as_version=4)
-        exercises(nb)                                           # refuses malformed exercises before anything is written
-        nbformat.write(student_notebook(nb, badge_dir), str(out / p.name)); written.append(out / p.name)
+        exercises(nb)  # refuses malformed exercises before anything is written
+        nbformat.write(student_notebook(nb, badge_dir), str(out / p.name))
+        written.append(out / p.name)
     return written
 
 # %% ../../nbs/92_exercises.ipynb #c58aefaa
@@ -119,4 +168,5 @@ def exercise_list(nbs=None):
     "A table of every exercise: chapter notebook and title."
     import pandas as pd
     from ssbn_course.course.runner import chapters
+
     return pd.DataFrame([dict(chapter=p.stem, exercise=t) for p in chapters(nbs) for t, _, _ in exercises(p)])

@@ -4,7 +4,10 @@
 
 # %% ../../nbs/90_runner.ipynb #150968a2
 from __future__ import annotations
-import json, os, sys, time
+import json
+import os
+import sys
+import time
 from pathlib import Path
 import pandas as pd
 
@@ -15,57 +18,98 @@ __all__ = ['KERNEL_START_TRIES', 'course_dir', 'chapters', 'notebook_parameters'
 # %% ../../nbs/90_runner.ipynb #dc66fe5a
 def course_dir() -> Path:
     "The repository folder holding `nbs/` (the course is installed editable from it)."
-    here = Path(__file__).resolve().parents[2]          # ssbn_course/course/runner.py -> the repository
+    here = Path(__file__).resolve().parents[2]  # ssbn_course/course/runner.py -> the repository
     for d in (here, Path.cwd()):
-        if (d / 'nbs').is_dir(): return d
-    raise FileNotFoundError('Cannot find the course notebooks (nbs/): run from a clone of the repository, or pass --nbs.')
+        if (d / 'nbs').is_dir():
+            return d
+    raise FileNotFoundError(
+        'Cannot find the course notebooks (nbs/): run from a clone of the repository, or pass --nbs.'
+    )
+
 
 def chapters(nbs=None) -> list:
     "The chapter notebooks, in order (numbered below 90, e.g. 01 and 01a; 90+ are tooling)."
     nbs = Path(nbs) if nbs else course_dir() / 'nbs'
     return sorted(p for p in nbs.glob('[0-8][0-9]*_*.ipynb'))
 
+
 def notebook_parameters(path) -> dict:
     "Names and defaults of a notebook's `parameters` cell."
     import papermill as pm
+
     return {k: v['default'] for k, v in pm.inspect_notebook(str(path)).items()}
+
 
 def _parameters_cell(path) -> int:
     import nbformat
+
     cells = nbformat.read(str(path), as_version=4).cells
     return next((i for i, c in enumerate(cells) if 'parameters' in c.metadata.get('tags', [])), -1)
+
 
 def _logging_kernel_manager(log_path):
     "A jupyter_client kernel manager whose kernel process writes its own stderr (ZMQ warnings, shutdown races) to `log_path`, not to the caller's console."
     from jupyter_client.manager import AsyncKernelManager
+
     class LoggingKernelManager(AsyncKernelManager):
-        async def _async_launch_kernel(self, kernel_cmd, **kw):   # jupyter_client's documented override point
-            with open(log_path, 'ab') as log: return await super()._async_launch_kernel(kernel_cmd, stderr=log, **kw)
+        async def _async_launch_kernel(self, kernel_cmd, **kw):  # jupyter_client's documented override point
+            with open(log_path, 'ab') as log:
+                return await super()._async_launch_kernel(kernel_cmd, stderr=log, **kw)
+
     return LoggingKernelManager
 
-KERNEL_START_TRIES = 3      # a kernel that dies before running anything is started again, at most this many times in all
+
+KERNEL_START_TRIES = 3  # a kernel that dies before running anything is started again, at most this many times in all
+
 
 def _died_at_start(e: Exception) -> bool:
     "Whether `e` says the kernel died before it ran anything: e.g. two kernels started at once took the same free TCP port (a race in jupyter_client), which a new start fixes."
     return 'died before replying to kernel_info' in str(e)
 
-def run_notebook(path, out_nb, parameters: dict | None = None, kernel: str = 'python3', cwd=None, log_output: bool = False) -> dict:
+
+def run_notebook(
+    path, out_nb, parameters: dict | None = None, kernel: str = 'python3', cwd=None, log_output: bool = False
+) -> dict:
     "Execute `path` into `out_nb` with papermill; return status, seconds and, on failure, the cell index and exception. The kernel's own messages go to `<out_nb>.kernel.log`; the cells' output stays in the notebook. A kernel that dies before its first cell is started again (`KERNEL_START_TRIES`), which the log records."
     import papermill as pm
+
     known = notebook_parameters(path)
     params = {k: v for k, v in (parameters or {}).items() if k in known and v is not None}
     Path(out_nb).parent.mkdir(parents=True, exist_ok=True)
-    log = Path(out_nb).resolve().with_suffix('.kernel.log')     # absolute: papermill runs inside `cwd`
-    os.environ['PATH'] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get('PATH', '')   # the kernel runs this Python
-    t0, res = time.perf_counter(), dict(notebook=Path(path).name, output=str(out_nb), status='ok', cell=None, error=None)
+    log = Path(out_nb).resolve().with_suffix('.kernel.log')  # absolute: papermill runs inside `cwd`
+    os.environ['PATH'] = (
+        str(Path(sys.executable).parent) + os.pathsep + os.environ.get('PATH', '')
+    )  # the kernel runs this Python
+    t0, res = (
+        time.perf_counter(),
+        dict(notebook=Path(path).name, output=str(out_nb), status='ok', cell=None, error=None),
+    )
     for attempt in range(1, KERNEL_START_TRIES + 1):
-        try: pm.execute_notebook(str(path), str(out_nb), parameters=params, kernel_name=kernel, cwd=str(cwd) if cwd else None, progress_bar=False,
-                                 log_output=log_output, kernel_manager_class=_logging_kernel_manager(log))
-        except pm.PapermillExecutionError as e:   # report the cell's index in the source notebook, not counting papermill's injected cell
-            res.update(status='failed', cell=e.cell_index - (1 if params and e.cell_index > _parameters_cell(path) else 0), error=f'{e.ename}: {e.evalue}')
+        try:
+            pm.execute_notebook(
+                str(path),
+                str(out_nb),
+                parameters=params,
+                kernel_name=kernel,
+                cwd=str(cwd) if cwd else None,
+                progress_bar=False,
+                log_output=log_output,
+                kernel_manager_class=_logging_kernel_manager(log),
+            )
+        except (
+            pm.PapermillExecutionError
+        ) as e:  # report the cell's index in the source notebook, not counting papermill's injected cell
+            res.update(
+                status='failed',
+                cell=e.cell_index - (1 if params and e.cell_index > _parameters_cell(path) else 0),
+                error=f'{e.ename}: {e.evalue}',
+            )
         except Exception as e:
             if _died_at_start(e) and attempt < KERNEL_START_TRIES:
-                with open(log, 'a') as f: f.write(f'[ssbn-course] The kernel died before running anything ({e}); starting it again (try {attempt + 1} of {KERNEL_START_TRIES}).\n')
+                with open(log, 'a') as f:
+                    f.write(
+                        f'[ssbn-course] The kernel died before running anything ({e}); starting it again (try {attempt + 1} of {KERNEL_START_TRIES}).\n'
+                    )
                 continue
             res.update(status='failed', error=f'{type(e).__name__}: {e}')
         break
@@ -77,49 +121,100 @@ def _headline(results: dict, width: int = 100) -> str:
     "A chapter's recorded results as one short line: `key=value, ...`, floats to 3 decimals, cut at `width`."
     fmt = lambda v: f'{v:.3f}' if isinstance(v, float) else str(v)
     s = ', '.join(f'{k}={fmt(v)}' for k, v in results.items())
-    return s if len(s) <= width else s[:width - 1] + '…'
+    return s if len(s) <= width else s[: width - 1] + '…'
+
 
 def machine() -> dict:
     "What a measurement ran on: CPU model and cores, GPU (if any), torch version, and the commit of the course."
-    import platform, subprocess, torch
+    import platform
+    import subprocess
+    import torch
+
     try:
-        with open('/proc/cpuinfo') as f: cpu = next(l.split(':', 1)[1].strip() for l in f if l.startswith('model name'))
-    except Exception: cpu = platform.processor() or platform.machine()
-    try: commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=course_dir(), capture_output=True, text=True, timeout=10).stdout.strip() or None
-    except Exception: commit = None
-    return dict(cpu=cpu, cores=os.cpu_count(), gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, torch=torch.__version__, commit=commit)
+        with open('/proc/cpuinfo') as f:
+            cpu = next(l.split(':', 1)[1].strip() for l in f if l.startswith('model name'))
+    except Exception:
+        cpu = platform.processor() or platform.machine()
+    try:
+        commit = (
+            subprocess.run(
+                ['git', 'rev-parse', '--short', 'HEAD'], cwd=course_dir(), capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            or None
+        )
+    except Exception:
+        commit = None
+    return dict(
+        cpu=cpu,
+        cores=os.cpu_count(),
+        gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        torch=torch.__version__,
+        commit=commit,
+    )
+
 
 def disk_bytes(path) -> int:
     "Bytes of the files under `path` (links not followed)."
     total = 0
     for root, _, files in os.walk(path):
         for f in files:
-            try: total += os.lstat(os.path.join(root, f)).st_size
-            except OSError: pass
+            try:
+                total += os.lstat(os.path.join(root, f)).st_size
+            except OSError:
+                pass
     return total
 
-def run_course(profile: str = 'quick', out='runs', data_dir=None, nbs=None, only=None, run_dir=None, notebooks=None) -> pd.DataFrame:
+
+def run_course(
+    profile: str = 'quick', out='runs', data_dir=None, nbs=None, only=None, run_dir=None, notebooks=None
+) -> pd.DataFrame:
     "Execute every chapter (or the given `notebooks`) with papermill into a dated run folder under `out` (or `run_dir`); return (and print) the summary table."
     from ssbn_course.core import dated_run_dir
+
     todo = [nb for nb in notebooks or chapters(nbs) if not only or any(o in nb.stem for o in only)]
-    if not todo: raise ValueError(f"No chapter matches --only {' '.join(only or [])}; the chapters are {[nb.stem for nb in chapters(nbs)]}.")
+    if not todo:
+        raise ValueError(
+            f'No chapter matches --only {" ".join(only or [])}; the chapters are {[nb.stem for nb in chapters(nbs)]}.'
+        )
     run = Path(run_dir) if run_dir else dated_run_dir(out, profile)
     rows = []
     for nb in todo:
         print(f'▶ {nb.name} ...', flush=True)
         d = run / nb.stem
-        r = run_notebook(nb, d / nb.name, dict(out_dir=str(d.resolve()), profile=profile, data_dir=data_dir), cwd=d.parent)
+        r = run_notebook(
+            nb, d / nb.name, dict(out_dir=str(d.resolve()), profile=profile, data_dir=data_dir), cwd=d.parent
+        )
         res = d / 'results.json'
         r['results'] = json.loads(res.read_text()) if res.exists() else {}
-        print(f"  {r['status']} in {r['seconds']} s" + (f" (cell {r['cell']}: {r['error']})" if r['error'] else ''), flush=True)
+        print(
+            f'  {r["status"]} in {r["seconds"]} s' + (f' (cell {r["cell"]}: {r["error"]})' if r['error'] else ''),
+            flush=True,
+        )
         rows.append(r)
     table = pd.DataFrame(rows)
     table.to_csv(run / 'summary.csv', index=False)
-    (run / 'measured.json').write_text(json.dumps(dict(profile=profile, finished=time.strftime('%Y-%m-%d %H:%M'), seconds=round(float(table.seconds.sum()), 1),
-        machine=machine(), disk=dict(environment_gb=round(disk_bytes(sys.prefix) / 1e9, 2), run_mb=round(disk_bytes(run) / 1e6, 1)),
-        chapters=[dict(notebook=r.notebook, status=r.status, seconds=r.seconds, results=r.results) for r in table.itertuples()]), indent=1, default=str))
+    (run / 'measured.json').write_text(
+        json.dumps(
+            dict(
+                profile=profile,
+                finished=time.strftime('%Y-%m-%d %H:%M'),
+                seconds=round(float(table.seconds.sum()), 1),
+                machine=machine(),
+                disk=dict(
+                    environment_gb=round(disk_bytes(sys.prefix) / 1e9, 2), run_mb=round(disk_bytes(run) / 1e6, 1)
+                ),
+                chapters=[
+                    dict(notebook=r.notebook, status=r.status, seconds=r.seconds, results=r.results)
+                    for r in table.itertuples()
+                ],
+            ),
+            indent=1,
+            default=str,
+        )
+    )
     w = max(map(len, table.notebook), default=8)
-    print(f"\n{'notebook':<{w}}  status  seconds  headline results")
-    for r in table.itertuples(): print(f'{r.notebook:<{w}}  {r.status:<6}  {r.seconds:>7.1f}  {_headline(r.results)}')
+    print(f'\n{"notebook":<{w}}  status  seconds  headline results')
+    for r in table.itertuples():
+        print(f'{r.notebook:<{w}}  {r.status:<6}  {r.seconds:>7.1f}  {_headline(r.results)}')
     print(f'\nExecuted notebooks, figures and results: {run.resolve()}')
     return table

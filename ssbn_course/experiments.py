@@ -17,14 +17,16 @@ from ssbn_course.stats import (
     per_finding_auc,
     resample_weights,
     resampled_aucs,
+    verdict_column,
 )
 from .store import ENSEMBLE, SINGLE, SSBN, Scores, fit_many, read_store, scores, select, write_ensemble
 from .train import train_config
 
 # %% auto #0
-__all__ = ['RUN_COLUMNS', 'HEADLINE_ROLES', 'run_comparison', 'auc_results', 'paper_table', 'compare', 'difference_sentence',
-           'headline_comparisons', 'single_sizes', 'best_single', 'headline_record', 'study_sentence',
-           'study_interval_sentence', 'finding_verdicts', 'learned_sentence', 'branch_gaps', 'branch_sentence']
+__all__ = ['RUN_COLUMNS', 'HEADLINE_ROLES', 'LEARNED_VERDICTS', 'BRANCH_VERDICTS', 'run_comparison', 'auc_results', 'paper_table',
+           'compare', 'difference_sentence', 'headline_comparisons', 'single_sizes', 'best_single', 'headline_record',
+           'study_sentence', 'study_interval_sentence', 'finding_verdicts', 'learned_sentence', 'branch_gaps',
+           'branch_sentence']
 
 # %% ../nbs/06_experiments.ipynb #f1a2b3c7
 def run_comparison(cache_dir, out_dir, cfg: dict, seeds=None, progress: bool = True, reuse_from=None) -> pd.DataFrame:
@@ -246,7 +248,17 @@ def finding_verdicts(
         rows.append(
             dict(finding=f, best=best, auc=aucs[best], ci_low=lo, ci_high=hi, seeds=len(seeds), verdict=verdict)
         )
-    return pd.DataFrame(rows).set_index('finding')
+    t = pd.DataFrame(rows).set_index('finding')
+    t['verdict'] = verdict_column(t.verdict, LEARNED_VERDICTS)
+    return t
+
+
+LEARNED_VERDICTS = (
+    'learned',
+    'learned, below the bar',
+    'not shown to be learned',
+    'not scorable',
+)  # `finding_verdicts`' categories
 
 
 def learned_sentence(v: pd.DataFrame, bar: float = 0.75) -> str:
@@ -308,9 +320,14 @@ def branch_gaps(
                     verdict=verdict,
                 )
             )
-    return pd.DataFrame(
+    g = pd.DataFrame(
         rows, columns=['size', 'finding', 'ssbn', 'single', 'diff', 'ci_low', 'ci_high', 'seeds', 'verdict']
-    ).assign(margin=margin)
+    )
+    g['verdict'] = verdict_column(g.verdict, BRANCH_VERDICTS)
+    return g.assign(margin=margin)
+
+
+BRANCH_VERDICTS = ('lower', 'higher', 'within the margin', 'not determined')  # `branch_gaps`' categories
 
 
 def branch_sentence(g: pd.DataFrame) -> str:

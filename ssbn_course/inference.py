@@ -15,16 +15,16 @@ import torch
 from .data import multi_size_batch
 from .models import SizeEnsemble, nearest_size
 from .ssbn import add_size, recalibrate_bn, ssbn_layers
-from .stats import interval, paired_bootstrap, resample_weights, resampled_aucs
+from .stats import interval, paired_bootstrap, resample_weights, resampled_aucs, verdict_column
 from .store import ENSEMBLE, SINGLE, SSBN, run_name
 from .train import collate, predict
 
 # %% auto #0
-__all__ = ['UNSEEN_METHODS', 'size_subsets', 'subset_name', 'flops_per_image', 'seconds_per_image', 'compute_table',
-           'per_size_logits', 'fused_logits', 'sigmoid', 'mean_auc_interval', 'pareto_front', 'frontier_sentences',
-           'youden_centres', 'cascade', 'band_width', 'cascade_sweep', 'choose_band', 'cascade_result',
-           'cascade_sentence', 'default_unseen_sizes', 'log_neighbours', 'add_interpolated_size', 'image_batches',
-           'add_recalibrated_size', 'logits_at_size', 'unseen_size_logits', 'unseen_size_comparisons',
+__all__ = ['UNSEEN_METHODS', 'UNSEEN_VERDICTS', 'size_subsets', 'subset_name', 'flops_per_image', 'seconds_per_image',
+           'compute_table', 'per_size_logits', 'fused_logits', 'sigmoid', 'mean_auc_interval', 'pareto_front',
+           'frontier_sentences', 'youden_centres', 'cascade', 'band_width', 'cascade_sweep', 'choose_band',
+           'cascade_result', 'cascade_sentence', 'default_unseen_sizes', 'log_neighbours', 'add_interpolated_size',
+           'image_batches', 'add_recalibrated_size', 'logits_at_size', 'unseen_size_logits', 'unseen_size_comparisons',
            'unseen_size_sentences']
 
 # %% ../nbs/11_inference.ipynb #e78212fa
@@ -427,7 +427,12 @@ def unseen_size_comparisons(probs: dict, y, patients, trained, n_boot: int = 100
                     verdict='better' if d['ci_low'] > 0 else 'worse' if d['ci_high'] < 0 else 'no difference shown',
                 )
             )
-    return pd.DataFrame(rows)
+    t = pd.DataFrame(rows)
+    t['verdict'] = verdict_column(t.verdict, UNSEEN_VERDICTS)
+    return t
+
+
+UNSEEN_VERDICTS = ('better', 'worse', 'no difference shown')  # `unseen_size_comparisons`' categories
 
 
 def unseen_size_sentences(comparisons: pd.DataFrame) -> list:

@@ -10,12 +10,13 @@ import pandas as pd
 from .core import PROFILES
 from .data import learnable_findings
 from .experiments import auc_results
-from .stats import resample_weights, weighted_auc
+from .stats import resample_weights, verdict_column, weighted_auc
 from .store import SINGLE, fit_many, read_store
 from .train import train_config
 
 # %% auto #0
-__all__ = ['SWEEP', 'PAPER_RATIOS', 'train_sweep', 'sweep_table', 'resolution_ratio', 'best_size', 'generator_need']
+__all__ = ['SWEEP', 'PAPER_RATIOS', 'SIZE_STATUS', 'train_sweep', 'sweep_table', 'resolution_ratio', 'best_size',
+           'generator_need']
 
 # %% ../nbs/09_resolution.ipynb #0558d634
 SWEEP = {
@@ -98,7 +99,9 @@ def best_size(
     for j, f in enumerate(findings):
         k = ~np.isnan(y[:, j])
         if not (y[k, j] == 1).any() or not (y[k, j] == 0).any():
-            rows.append(dict(finding=f, best_size=None, verdict='AUC undefined (a class is missing)'))
+            rows.append(
+                dict(finding=f, best_size=None, status='undefined', verdict='AUC undefined (a class is missing)')
+            )
             continue
         point = np.array([weighted_auc(y[k, j], S[i][k, j], np.ones(k.sum()))[0] for i in range(len(sizes))])
         B = np.stack([weighted_auc(y[k, j], S[i][k, j], W[:, k]) for i in range(len(sizes))])  # sizes × resamples
@@ -111,12 +114,14 @@ def best_size(
         first = next(i for i, s in enumerate(status) if s != 'worse')
         ci = np.percentile(B[b], q)
         if ci[0] <= 0.5:
-            sufficient, verdict = (
+            result, sufficient, verdict = (
+                'not learned',
                 np.nan,
                 f'not learned: the best AUC ({point[b]:.3f} at {sizes[b]} px) has an interval that includes 0.5 ({ci[0]:.3f} to {ci[1]:.3f})',
             )
         elif status[first] == 'undetermined':
-            sufficient, verdict = (
+            result, sufficient, verdict = (
+                'undetermined',
                 np.nan,
                 (
                     f'undetermined: {sizes[first]} px is {lo[first]:+.3f} to {hi[first]:+.3f} from the best ({sizes[b]} px), '
@@ -124,7 +129,7 @@ def best_size(
                 ),
             )
         else:
-            sufficient = sizes[first]
+            result, sufficient = 'suffices', sizes[first]
             verdict = (
                 f'{sizes[first]} px suffices'
                 + (
@@ -143,11 +148,22 @@ def best_size(
                 ci_low=ci[0],
                 ci_high=ci[1],
                 sufficient_size=sufficient,
+                status=result,
                 verdict=verdict,
                 **{f'wins {s}': w for s, w in zip(sizes, wins)},
             )
         )
-    return pd.DataFrame(rows).set_index('finding')
+    t = pd.DataFrame(rows).set_index('finding')
+    t['status'] = verdict_column(t.status, SIZE_STATUS)
+    return t
+
+
+SIZE_STATUS = (
+    'suffices',
+    'undetermined',
+    'not learned',
+    'undefined',
+)  # `best_size`'s `status`; `verdict` says why, in words
 
 # %% ../nbs/09_resolution.ipynb #8b435f1c
 def generator_need(sizes, per_finding: int = 4, seed: int = 0, fraction: float = 0.8) -> pd.DataFrame:

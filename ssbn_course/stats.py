@@ -14,8 +14,9 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['known_cases', 'weighted_auc', 'per_finding_auc', 'auc_midrank', 'mean_auc', 'delong_placements', 'delong_cov',
-           'DeLongResult', 'delong_test', 'resample_weights', 'interval', 'minimal_detectable_difference',
-           'resampled_aucs', 'paired_bootstrap', 'bootstrap_aucs', 'auc_table', 'holm', 'delong_table']
+           'DeLongResult', 'delong_test', 'resample_weights', 'interval', 'verdict_column',
+           'minimal_detectable_difference', 'resampled_aucs', 'paired_bootstrap', 'bootstrap_aucs', 'auc_table', 'holm',
+           'delong_table']
 
 # %% ../nbs/04a_stats.ipynb #fadf0b89
 def known_cases(y, *scores, name: str = 'scores') -> tuple:
@@ -157,6 +158,14 @@ def interval(samples, alpha: float = 0.05) -> tuple:
         warnings.simplefilter('ignore', RuntimeWarning)  # a column that is NaN in every resample stays NaN
         lo, hi = np.nanpercentile(np.asarray(samples, float), [100 * alpha / 2, 100 * (1 - alpha / 2)], axis=0)
     return lo, hi
+
+
+def verdict_column(values, vocabulary) -> pd.Categorical:
+    "A column of verdicts from a fixed `vocabulary`, as a pandas Categorical: compared with ==, never parsed; a value outside it is refused."
+    values = list(values)
+    if bad := sorted({v for v in values if v not in vocabulary}):
+        raise ValueError(f'Verdicts {bad} are not among {list(vocabulary)}.')
+    return pd.Categorical(values, categories=list(vocabulary))
 
 
 def minimal_detectable_difference(se: float, alpha: float = 0.05, power: float = 0.8) -> float:

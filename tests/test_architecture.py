@@ -118,10 +118,14 @@ def test_no_run_is_looked_up_by_its_display_name():
     )
 
 
+VERDICT_PARSE = re.compile(
+    r"""\b(verdict|against|reference|status|name)\w*['"\]]*(\.str)?\.(startswith|contains|match)\("""
+)
+
+
 def test_verdicts_are_categories_not_text_to_parse():
     "A verdict (or a comparison's reference) is a column of categories compared with ==, never prefix-matched text."
-    bad = re.compile(r"""\b(verdict|against|reference|status|name)\w*(\.str)?\.(startswith|contains|match)\(""")
-    found = [f'{where}: {line.strip()}' for where, line in _code_lines() if bad.search(line)]
+    found = [f'{where}: {line.strip()}' for where, line in _code_lines() if VERDICT_PARSE.search(line)]
     assert not found, 'compare a categorical column with ==, not its text:\n' + '\n'.join(found)
 
 
@@ -156,3 +160,10 @@ def test_the_checks_above_can_fail():
     )  # labels as data: no lookup
     for line in ['scores(store, kind=SSBN)', "label = run_name(SSBN, 'mean', '32/64')", "print('SSBN at all sizes')"]:
         assert not DISPLAY_NAME_LOOKUP.search(line), line
+    for line in [
+        "t.verdict.str.startswith('no')",
+        "bs.loc['faint', 'verdict'].startswith('undetermined')",
+        "c.against.str.startswith('x')",
+    ]:
+        assert VERDICT_PARSE.search(line), line
+    assert not VERDICT_PARSE.search("t[t.verdict == 'not scorable']")

@@ -61,13 +61,20 @@ def setup_colab(run=subprocess.run):
 # %% ../../nbs/95_colab.ipynb #7cf08f71
 def colab_cell() -> str:
     "The source of the install cell every chapter starts with."
-    return (
+    return (  # as ruff formats it (`.ci/run` checks the notebooks' format), so that formatting never changes it
         '#| hide\n'
         '# Colab only: install the course and what Colab lacks (never its torch, torchvision or ipywidgets), and turn on its widget manager. Does nothing elsewhere.\n'
-        'import sys, subprocess\n'
+        'import sys\n'
+        'import subprocess\n'
+        '\n'
         "if 'google.colab' in sys.modules:\n"
-        f"    subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps', '{REPO_URL}'], check=True)\n"
-        '    from ssbn_course.course.colab import setup_colab; setup_colab()'
+        '    subprocess.run(\n'
+        f"        [sys.executable, '-m', 'pip', 'install', '-q', '--no-deps', '{REPO_URL}'],\n"
+        '        check=True,\n'
+        '    )\n'
+        '    from ssbn_course.course.colab import setup_colab\n'
+        '\n'
+        '    setup_colab()'
     )
 
 

@@ -19,6 +19,7 @@ from ssbn_course.stats import (
     resampled_aucs,
     verdict_column,
 )
+from .fusion import write_stacked
 from .store import ENSEMBLE, SINGLE, SSBN, Scores, fit_many, read_store, scores, select, write_ensemble
 from .train import train_config
 
@@ -29,22 +30,38 @@ __all__ = ['RUN_COLUMNS', 'HEADLINE_ROLES', 'LEARNED_VERDICTS', 'BRANCH_VERDICTS
            'branch_sentence']
 
 # %% ../nbs/06_experiments.ipynb #f1a2b3c7
-def run_comparison(cache_dir, out_dir, cfg: dict, seeds=None, progress: bool = True, reuse_from=None) -> pd.DataFrame:
+def run_comparison(
+    cache_dir, out_dir, cfg: dict, seeds=None, progress: bool = True, reuse_from=None, recipes_dir=None
+) -> pd.DataFrame:
     """For each seed: one single-size model per size, their ensemble and the SSBN model, into `out_dir/seed{k}/`; returns `auc_results` of the store.
+    With `recipes_dir`, also the recipes validation chooses between (`recipes_dir/seed{k}/`): SSBN trained with each of
+    `cfg['distillations']`, and every SSBN and ensemble with stacked fusion (`fusion.write_stacked`).
     A model another chapter already trained with the same configuration on the same data (under `reuse_from`) is reused, not trained again."""
     findings, seeds = learnable_findings(cache_dir), list(seeds or cfg['seeds'])
     d = lambda seed: Path(out_dir) / f'seed{seed}'
+    r = lambda seed: Path(recipes_dir) / f'seed{seed}'
+    taught = [t for t in cfg.get('distillations', ('none',)) if t != 'none'] if recipes_dir else []
     jobs = [
         (d(seed) / f'single-{s}', train_config(cfg, sizes=(s,), seed=seed, findings=findings))
         for seed in seeds
         for s in cfg['sizes']
     ]
     jobs += [(d(seed) / 'ssbn', train_config(cfg, seed=seed, findings=findings)) for seed in seeds]
+    jobs += [
+        (r(seed) / f'ssbn-{t}', train_config(cfg, seed=seed, findings=findings, distill=t))
+        for seed in seeds
+        for t in taught
+    ]
     fit_many(
         cache_dir, jobs, reuse_from, progress=progress
     )  # every model of every seed, several at once where the CPU gains by it
     for seed in seeds:
         write_ensemble(d(seed) / 'ensemble', [d(seed) / f'single-{s}' for s in cfg['sizes']])
+        if recipes_dir:
+            for src, name in [(d(seed) / 'ssbn', 'ssbn'), (d(seed) / 'ensemble', 'ensemble')] + [
+                (r(seed) / f'ssbn-{t}', f'ssbn-{t}') for t in taught
+            ]:
+                write_stacked(src, r(seed) / f'{name}-stacked')
     return auc_results(read_store(out_dir, 'test'))
 
 # %% ../nbs/06_experiments.ipynb #69a83b5f
@@ -129,18 +146,26 @@ def difference_sentence(r: dict, target: float = 0.02) -> str:
     return s
 
 # %% ../nbs/06_experiments.ipynb #bc163c54
-def headline_comparisons(store: pd.DataFrame, n_boot: int = 1000, seed: int = 0, target: float = 0.02) -> pd.DataFrame:
+def headline_comparisons(
+    store: pd.DataFrame,
+    n_boot: int = 1000,
+    seed: int = 0,
+    target: float = 0.02,
+    ssbn: str = 'mean',
+    ensemble: str = 'mean',
+) -> pd.DataFrame:
     """The chapter's claims, measured: SSBN against the best single size and against the ensemble, and the ensemble against
-    the best single size (`compare`, each with its generated sentence). The best single size is the one with the highest
+    the best single size (`compare`, each with its generated sentence); `ssbn` and `ensemble` name the variants compared
+    (those validation chose, `fusion.recipe_table`). The best single size is the one with the highest
     test mean AUC, chosen on the test set itself, which favours it slightly."""
     kinds = set(store.kind)
     if SINGLE not in kinds or SSBN not in kinds:
         raise ValueError(f'The store needs single-size runs and an SSBN run; it has {sorted(set(store.name))}.')
-    best, ssbn = best_single(store), scores(store, kind=SSBN, variant='mean')
-    pairs = [(ssbn, best, HEADLINE_ROLES[0])]
+    best, shared = best_single(store), scores(store, kind=SSBN, variant=ssbn)
+    pairs = [(shared, best, HEADLINE_ROLES[0])]
     if ENSEMBLE in kinds:
-        ens = scores(store, kind=ENSEMBLE)
-        pairs += [(ssbn, ens, HEADLINE_ROLES[1]), (ens, best, HEADLINE_ROLES[2])]
+        ens = scores(store, kind=ENSEMBLE, variant=ensemble)
+        pairs += [(shared, ens, HEADLINE_ROLES[1]), (ens, best, HEADLINE_ROLES[2])]
     rows = [dict(role=role, **compare(a, b, n_boot, seed)) for a, b, role in pairs]
     for r in rows:
         r['sentence'] = difference_sentence(r, target)

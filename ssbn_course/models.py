@@ -17,11 +17,25 @@ from .core import resize, sizes_of
 from .ssbn import convert_to_ssbn, use_size
 
 # %% auto #0
-__all__ = ['ARCHS', 'IMAGENET', 'FUSIONS', 'build_encoder', 'load_backbone_weights', 'nearest_size', 'MultiSizeNet',
+__all__ = ['ARCHS', 'IMAGENET', 'FUSIONS', 'MaxPooled', 'build_encoder', 'load_backbone_weights', 'nearest_size', 'MultiSizeNet',
            'SizeEnsemble', 'build_model', 'ssbn_densenet121', 'count_parameters']
 
 # %% ../nbs/04_models.ipynb #33bfe61f
-ARCHS = ('densenet121', 'resnet34', 'densenet-tiny')
+ARCHS = ('densenet121', 'resnet34', 'densenet-tiny', 'densenet-shallow')
+
+
+class MaxPooled(nn.Module):
+    "A torchvision DenseNet's feature maps pooled by their maximum (Oquab et al., CVPR 2015) instead of their mean: a finding that covers a few positions of a large map is not diluted by the others."
+
+    def __init__(self, densenet: nn.Module):
+        super().__init__()
+        self.features = densenet.features
+        self.num_features = densenet.classifier.in_features
+
+    def forward(self, x):
+        return torch.amax(F.relu(self.features(x)), dim=(-2, -1))
+
+
 IMAGENET = {
     'densenet121': torchvision.models.DenseNet121_Weights.IMAGENET1K_V1,
     'resnet34': torchvision.models.ResNet34_Weights.IMAGENET1K_V1,
@@ -44,6 +58,14 @@ def build_encoder(
             bn_size=4,
             memory_efficient=memory_efficient,
         )
+    elif arch == 'densenet-shallow':  # one dense block after the stem (chapter 4b), max-pooled
+        m = torchvision.models.DenseNet(
+            growth_rate=16,
+            block_config=(6,),
+            num_init_features=32,
+            bn_size=4,
+            memory_efficient=memory_efficient,
+        )
     else:
         raise ValueError(f'Unknown architecture {arch!r}: choose one of {list(ARCHS)}.')
     if weights_path:
@@ -52,6 +74,8 @@ def build_encoder(
         )  # a file, or a folder of <arch>.pth
     elif pretrained:
         _imagenet(m, arch)
+    if arch == 'densenet-shallow':
+        return MaxPooled(m)
     head = 'classifier' if hasattr(m, 'classifier') else 'fc'
     m.num_features = getattr(m, head).in_features
     setattr(m, head, nn.Identity())

@@ -12,10 +12,10 @@ from PIL import Image
 from scipy.ndimage import gaussian_filter
 
 # %% auto #0
-__all__ = ['FOV_MM', 'FINDINGS', 'PREVALENCE', 'SCALE', 'DRAWERS', 'DOMAIN', 'Lesion', 'PhantomSpec', 'Canvas', 'draw_round',
-           'draw_consolidation', 'draw_effusion', 'draw_pneumothorax', 'draw_edema', 'draw_cardiomegaly',
-           'render_phantom', 'sample_spec', 'sample_cohort', 'finding_boxes', 'gray_image', 'downsample',
-           'finding_crops', 'finding_cnr', 'cnr_table']
+__all__ = ['FOV_MM', 'FINDINGS', 'PREVALENCE', 'SCALE', 'DRAWERS', 'DOMAIN', 'CTR_LIMIT', 'CTR_SD', 'Lesion', 'PhantomSpec',
+           'Canvas', 'draw_round', 'draw_consolidation', 'draw_effusion', 'draw_pneumothorax', 'draw_edema',
+           'draw_cardiomegaly', 'render_phantom', 'sample_spec', 'sample_cohort', 'finding_boxes', 'gray_image',
+           'downsample', 'finding_crops', 'finding_cnr', 'cnr_table']
 
 # %% ../nbs/01_phantoms.ipynb #2c761c03
 FOV_MM = 400.0
@@ -369,6 +369,17 @@ def _point_in_lung(rng, spec, side, rmax=0.75, low=False):
     return float(cx), float(cy - 0.3 * b)
 
 # %% ../nbs/01_phantoms.ipynb #27a2db29
+CTR_LIMIT, CTR_SD = 0.5, 0.045  # cardiomegaly: a cardiothoracic ratio above 0.5; its spread across patients
+
+
+def _cardiothoracic_ratio(rng, prevalence: float) -> float:
+    "A patient's cardiothoracic ratio: normal across patients with spread `CTR_SD`, centred so that a fraction `prevalence` lies above `CTR_LIMIT`."
+    from scipy.stats import norm
+
+    p = min(max(prevalence, 1e-9), 1 - 1e-9)
+    return float(np.clip(rng.normal(CTR_LIMIT - CTR_SD * norm.ppf(1 - p), CTR_SD), 0.33, 0.68))
+
+
 def sample_spec(
     seed: int, patient: int, study: int, prevalence: dict | None = None, domain: dict | None = None
 ) -> PhantomSpec:
@@ -387,8 +398,8 @@ def sample_spec(
     lung_hw, lung_gap = 56 * s * pr.uniform(0.93, 1.07), 38 * s * pr.uniform(0.85, 1.15)
     inner = lung_gap + 4 * lung_hw
     lung_top, diaphragm = -150 * s + pr.normal(0, 5), 95 * s + pr.normal(0, 6)
-    cardio = pr.random() < p['Cardiomegaly']
-    ctr = pr.uniform(0.53, 0.66) if cardio else pr.uniform(0.37, 0.47)
+    ctr = _cardiothoracic_ratio(pr, p['Cardiomegaly'])
+    cardio = ctr > CTR_LIMIT
     chronic = dict(Nodule=pr.random() < p['Nodule'], Mass=pr.random() < p['Mass'])
     nodule_side, mass_side = pr.choice([-1, 1]), pr.choice([-1, 1])
     sr = np.random.default_rng([seed, patient, study + 1])
@@ -425,7 +436,7 @@ def sample_spec(
                 x,
                 y,
                 float(np.clip(pr.lognormal(np.log(14.0), 0.3), 8, 25)),
-                pr.uniform(0.18, 0.28),
+                pr.uniform(0.22, 0.32),
                 nodule_side,
             )
         )
@@ -437,7 +448,7 @@ def sample_spec(
                 x,
                 y,
                 pr.uniform(32, 65),
-                pr.uniform(0.10, 0.16),
+                pr.uniform(0.14, 0.22),
                 mass_side,
                 dict(lobulation=pr.uniform(0.08, 0.2), phase=pr.uniform(0, 6.3)),
             )
@@ -450,8 +461,8 @@ def sample_spec(
                     'Effusion',
                     float(side * (lung_gap / 2 + lung_hw)),
                     diaphragm,
-                    sr.uniform(15, 55),
-                    sr.uniform(0.25, 0.33),
+                    sr.uniform(5, 30),
+                    sr.uniform(0.15, 0.22),
                     side,
                 )
             )
@@ -469,7 +480,7 @@ def sample_spec(
     if sr.random() < p['Pneumothorax']:
         side = sr.choice([-1, 1])
         cx, cy, b, h = _lung_geom(spec, side)
-        L.append(Lesion('Pneumothorax', cx, cy - 0.5 * b, sr.uniform(6, 30), sr.uniform(0.06, 0.10), side))
+        L.append(Lesion('Pneumothorax', cx, cy - 0.5 * b, sr.uniform(6, 30), sr.uniform(0.10, 0.16), side))
     return spec
 
 # %% ../nbs/01_phantoms.ipynb #e99c06e9

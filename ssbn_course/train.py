@@ -26,11 +26,11 @@ from .models import build_model, count_parameters
 from .stats import mean_auc, per_finding_auc
 
 # %% auto #0
-__all__ = ['PREDICTION_COLUMNS', 'SINGLE', 'ENSEMBLE', 'SSBN', 'RUN_KINDS', 'masked_bce', 'multi_size_loss', 'CheckpointError',
-           'save_checkpoint', 'load_checkpoint', 'TrainConfig', 'train_config', 'collate', 'predict', 'cpu_has_bf16',
-           'fast_math', 'check_trainable', 'training_data', 'Loop', 'start', 'one_batch', 'one_epoch', 'end_epoch',
-           'Callback', 'StepCheckpoints', 'Progress', 'fit', 'load_trained', 'model_card', 'prediction_table',
-           'write_run', 'read_run', 'TrainedRun']
+__all__ = ['TEACHERS', 'DISTILLATIONS', 'PREDICTION_COLUMNS', 'SINGLE', 'ENSEMBLE', 'SSBN', 'RUN_KINDS', 'masked_bce', 'soft_bce',
+           'size_targets', 'multi_size_loss', 'CheckpointError', 'save_checkpoint', 'load_checkpoint', 'TrainConfig',
+           'train_config', 'collate', 'predict', 'cpu_has_bf16', 'fast_math', 'check_trainable', 'training_data',
+           'Loop', 'start', 'one_batch', 'one_epoch', 'end_epoch', 'Callback', 'StepCheckpoints', 'Progress', 'fit',
+           'load_trained', 'model_card', 'prediction_table', 'write_run', 'read_run', 'TrainedRun']
 
 # %% ../nbs/05_train.ipynb #0277275f
 def masked_bce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -41,9 +41,39 @@ def masked_bce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits[known], y[known])
 
 # %% ../nbs/05_train.ipynb #b163649d
-def multi_size_loss(out: dict, y: torch.Tensor) -> torch.Tensor:
-    "½(fused loss + mean per-size loss); equals the plain loss for a single-size model."
-    per = torch.stack([masked_bce(z, y) for z in out['per_size'].values()]).mean()
+TEACHERS = {
+    'none': lambda per, fused: {},
+    'inplace': lambda per, fused: {s: per[max(per)] for s in per if s != max(per)},
+    'ensemble': lambda per, fused: {s: torch.stack([fused, *(per[t] for t in per if t > s)]).mean(0) for s in per},
+}  # a distillation -> each taught size's soft targets, from the sizes' and the fused predictions
+DISTILLATIONS = tuple(TEACHERS)
+
+
+def soft_bce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    "Binary cross-entropy against soft targets (probabilities), over every entry: a teacher has an opinion where the label is unknown."
+    return F.binary_cross_entropy_with_logits(logits, target)
+
+
+def size_targets(out: dict, distill: str = 'none') -> dict:
+    """{size: soft targets} for the per-size terms of `distill` (detached: a teacher is not trained by its students).
+    'inplace' (US-Nets): every size but the largest learns from the largest size's predictions; 'ensemble' (RS-Nets):
+    every size from the mean of the fused prediction and every larger size's."""
+    if distill not in TEACHERS:
+        raise ValueError(f'Unknown distillation {distill!r}: choose one of {list(DISTILLATIONS)}.')
+    per = {s: torch.sigmoid(z.detach().float()) for s, z in sorted(out['per_size'].items())}
+    return TEACHERS[distill](per, torch.sigmoid(out['fused'].detach().float()))
+
+
+def multi_size_loss(out: dict, y: torch.Tensor, distill: str = 'none', mix: float = 0.5) -> torch.Tensor:
+    """½(fused loss + mean per-size loss); equals the plain loss for a single-size model. With `distill`, a size with a
+    teacher (`size_targets`) learns `mix` x from the labels and (1 − `mix`) x from the teacher's predictions."""
+    teach = size_targets(out, distill)
+    per = torch.stack(
+        [
+            masked_bce(z, y) if s not in teach else mix * masked_bce(z, y) + (1 - mix) * soft_bce(z, teach[s])
+            for s, z in out['per_size'].items()
+        ]
+    ).mean()
     return 0.5 * (masked_bce(out['fused'], y) + per)
 
 # %% ../nbs/05_train.ipynb #a022ca9e
@@ -86,7 +116,7 @@ def load_checkpoint(path, map_location='cpu') -> dict:
 class TrainConfig:
     "Everything that defines a training run."
 
-    arch: str = 'densenet-tiny'
+    arch: str = 'densenet-shallow'
     sizes: tuple = (64,)
     fusion: str = 'mean'
     share_stats: bool = False
@@ -104,6 +134,8 @@ class TrainConfig:
     patience: int = 3  # with select='val': stop after this many epochs without a better validation AUC
     checkpoint_every: int = 0  # also checkpoint every N steps (0: only at epoch ends)
     fusion_lr_mult: float = 30.0  # learning-rate multiplier of the learned size weights (fusion='learned')
+    distill: str = 'none'  # SSBN's smaller sizes also learn from a teacher: 'inplace' (the largest size) or 'ensemble' (`size_targets`)
+    distill_mix: float = 0.5  # the share of a taught size's loss that stays on the labels
     accumulate: int = 1  # gradient accumulation: each step's batch_size images in this many micro-batches
     max_steps: int = (
         0  # at most this many optimizer steps per epoch (0: the whole training split; for smoke tests of big models)
@@ -134,6 +166,10 @@ class TrainConfig:
         bad += [f'checkpoint_every={self.checkpoint_every!r} (0 or more)'] * (not whole(self.checkpoint_every, 0))
         bad += [f'max_steps={self.max_steps!r} (0 or more)'] * (not whole(self.max_steps, 0))
         bad += [f"select={self.select!r} ('last' or 'val')"] * (self.select not in ('last', 'val'))
+        bad += [f'distill={self.distill!r} (one of {list(DISTILLATIONS)})'] * (self.distill not in DISTILLATIONS)
+        bad += [f'distill_mix={self.distill_mix!r} (from 0 to 1)'] * (
+            not real(self.distill_mix) or not 0 <= self.distill_mix <= 1
+        )
         if bad:
             raise ValueError('Cannot train with ' + '; '.join(bad) + '.')
 
@@ -304,7 +340,7 @@ def _train_step(net, ds, idx, cfg: TrainConfig, opt, sched, at: tuple, world: in
             )  # all-reduce once per step
             with sync:
                 with torch.autocast(device.type, torch.bfloat16, enabled=fast):
-                    loss = multi_size_loss(net(xs), y.to(device))
+                    loss = multi_size_loss(net(xs), y.to(device), cfg.distill, cfg.distill_mix)
                 if not torch.isfinite(loss):
                     raise FloatingPointError(
                         f'The loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}. '
@@ -601,7 +637,7 @@ class Progress(Callback):
 def fit(
     cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, progress: bool = True, callbacks=()
 ) -> TrainedRun:
-    "Train `cfg`'s model on the train split of `cache_dir`; checkpoints, metrics.csv, best.pt (the model `cfg.select` keeps) and the run's test predictions go to `out_dir`."
+    "Train `cfg`'s model on the train split of `cache_dir`; checkpoints, metrics.csv, best.pt (the model `cfg.select` keeps) and the run's validation and test predictions go to `out_dir`."
     loop = start(cache_dir, out_dir, cfg, resume, device)
     callbacks = [StepCheckpoints(), *[Progress()] * (progress and loop.rank == 0), *callbacks]
     for cb in callbacks:
@@ -639,7 +675,11 @@ SINGLE, ENSEMBLE, SSBN = RUN_KINDS = (
 
 def model_card(cfg: TrainConfig, params: int, **extra) -> dict:
     "What `run.json` says a run is: its kind (`SINGLE` or `SSBN`), variant, architecture, sizes, seed, findings, parameters."
-    variant = cfg.fusion + (', shared statistics' if cfg.share_stats else '')
+    variant = (
+        cfg.fusion
+        + (', shared statistics' if cfg.share_stats else '')
+        + (f', {cfg.distill} distillation' if cfg.distill != 'none' and len(cfg.sizes) > 1 else '')
+    )
     return dict(
         kind=SINGLE if len(cfg.sizes) == 1 else SSBN,
         variant=variant,
@@ -697,7 +737,7 @@ def write_run(run_dir, card: dict, predictions: pd.DataFrame) -> Path:
 
 
 def _finish_run(out_dir: Path, cfg: TrainConfig, cache_dir, device, fast: bool = False):
-    "After training: refuse a run without a model; score the best model once on the test split and write the run's card and predictions."
+    "After training: refuse a run without a model; score the best model once on the validation and test splits (validation: what later choices are made on) and write the run's card and predictions."
     best = out_dir / 'best.pt'
     if not best.exists():
         raise RuntimeError(
@@ -713,7 +753,10 @@ def _finish_run(out_dir: Path, cfg: TrainConfig, cache_dir, device, fast: bool =
     except ValueError as e:
         print(f'No test predictions for {out_dir}: {e}')
         return
-    out = predict(model, test, logits=True)
+    tables = []
+    for split, ds in (('val', CachedImages(cache_dir, 'val', cfg.findings)), ('test', test)):
+        out = predict(model, ds, logits=True)
+        tables.append(prediction_table(ds.table, out.pop('y'), out, cfg.findings, split))
     write_run(
         out_dir,
         model_card(
@@ -723,7 +766,7 @@ def _finish_run(out_dir: Path, cfg: TrainConfig, cache_dir, device, fast: bool =
             precision='bf16 autocast' if fast else 'float32',
             selected=cfg.select,
         ),
-        prediction_table(test.table, out.pop('y'), out, cfg.findings, 'test'),
+        pd.concat(tables, ignore_index=True),
     )
 
 # %% ../nbs/05_train.ipynb #2b10699e

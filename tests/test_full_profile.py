@@ -64,6 +64,7 @@ def test_06_experiments_full(full):
         max_steps=1,
         weights_path=str(full['weights']),
         ablations=False,
+        distillations=['none'],  # the recipes' path is the quick course's to test; here the paper's models
     )
     store = pd.read_csv(d / 'comparison.csv')
     assert set(store.name) == {

@@ -29,8 +29,9 @@ from .stats import mean_auc, per_finding_auc
 __all__ = ['TEACHERS', 'DISTILLATIONS', 'PREDICTION_COLUMNS', 'SINGLE', 'ENSEMBLE', 'SSBN', 'RUN_KINDS', 'masked_bce', 'soft_bce',
            'size_targets', 'multi_size_loss', 'CheckpointError', 'save_checkpoint', 'load_checkpoint', 'TrainConfig',
            'train_config', 'collate', 'predict', 'cpu_has_bf16', 'fast_math', 'check_trainable', 'training_data',
-           'Loop', 'start', 'one_batch', 'one_epoch', 'end_epoch', 'Callback', 'StepCheckpoints', 'Progress', 'fit',
-           'load_trained', 'model_card', 'prediction_table', 'write_run', 'read_run', 'TrainedRun']
+           'Loop', 'start', 'one_batch', 'one_epoch', 'end_epoch', 'Callback', 'StepCheckpoints', 'Progress',
+           'size_gradients', 'GradientCosine', 'fit', 'load_trained', 'model_card', 'prediction_table', 'write_run',
+           'read_run', 'TrainedRun']
 
 # %% ../nbs/05_train.ipynb #0277275f
 def masked_bce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -632,6 +633,50 @@ class Progress(Callback):
 
     def after_fit(self, loop: Loop):
         self.bar.close()
+
+# %% ../nbs/05_train.ipynb #ba860987
+def size_gradients(model: nn.Module, x: dict, y: torch.Tensor) -> dict:
+    """{size: that size's loss gradient on the model's shared weights (every parameter outside the size-specific
+    BatchNorms), flattened}, for a {size: batch} input `x` with labels `y`; the model's running statistics are left as
+    they were."""
+    shared = [p for n, p in model.named_parameters() if p.requires_grad and '.bns.' not in n and n != 'size_logits']
+    kept = {n: b.clone() for n, b in model.named_buffers()}
+    out = model(x)
+    grads = {}
+    for s, z in out['per_size'].items():
+        g = torch.autograd.grad(masked_bce(z.float(), y), shared, retain_graph=True, allow_unused=True)
+        grads[s] = torch.cat([(gi if gi is not None else torch.zeros_like(p)).flatten() for gi, p in zip(g, shared)])
+    with torch.no_grad():
+        for n, b in model.named_buffers():
+            b.copy_(kept[n])
+    return grads
+
+
+class GradientCosine(Callback):
+    "Every `every` steps of a multi-size run, the cosine similarity of each pair of sizes' gradients on the shared weights (`size_gradients`), appended to `out_dir/gradient_cosine.csv`."
+
+    def __init__(self, every: int = 10):
+        self.every = every
+
+    def after_step(self, loop: Loop):
+        s = loop.state
+        if len(loop.cfg.sizes) < 2 or loop.rank != 0 or s['step'] % self.every:
+            return
+        x, y = collate(loop.train_ds, loop.order()[s['step'] - 1])
+        g = size_gradients(loop.model, multi_size_batch(x, loop.cfg.sizes, loop.device), y.to(loop.device))
+        rows = [
+            dict(
+                epoch=s['epoch'] + 1,
+                step=s['step'],
+                size_a=a,
+                size_b=b,
+                cosine=F.cosine_similarity(g[a], g[b], 0).item(),
+            )
+            for i, a in enumerate(sorted(g))
+            for b in sorted(g)[i + 1 :]
+        ]
+        f = loop.out_dir / 'gradient_cosine.csv'
+        pd.DataFrame(rows).to_csv(f, mode='a', header=not f.exists(), index=False)
 
 # %% ../nbs/05_train.ipynb #b3ba83f8
 def fit(

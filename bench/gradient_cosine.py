@@ -1,0 +1,41 @@
+"""Why sharing can hurt, measured: train one SSBN model of the quick recipe on a cache with `train.GradientCosine`
+watching, and print the mean cosine similarity of each pair of sizes' gradients on the shared weights, per epoch.
+
+    python bench/gradient_cosine.py --cache RUN/02_data/cache-phantoms-nih-...-128 --out /tmp/cosine [--every 10]
+
+Every other setting is the quick profile's (`train_config`); `--distill inplace` watches a distilled run instead.
+docs/quick_profile.md records what this printed, and on which machine.
+"""
+
+import argparse
+import time
+from pathlib import Path
+import pandas as pd
+from ssbn_course.core import profile_config
+from ssbn_course.data import learnable_findings
+from ssbn_course.train import GradientCosine, fit, train_config
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--cache', required=True, help='a cache written by ssbn_course (chapter 2 / ensure_cache)')
+    ap.add_argument('--out', required=True, help='a folder for the run')
+    ap.add_argument('--every', type=int, default=10, help='measure every this many steps')
+    ap.add_argument('--distill', default='none', help="'none', 'inplace' or 'ensemble'")
+    a = ap.parse_args(argv)
+    cfg = train_config(profile_config('quick'), findings=learnable_findings(a.cache), distill=a.distill)
+    t = time.perf_counter()
+    fit(a.cache, a.out, cfg, resume=False, progress=False, callbacks=[GradientCosine(a.every)])
+    print(
+        f'trained {"/".join(map(str, cfg.sizes))} ({cfg.arch}, distill={cfg.distill}) in {time.perf_counter() - t:.0f} s'
+    )
+    g = pd.read_csv(Path(a.out) / 'gradient_cosine.csv')
+    g['pair'] = g.size_a.astype(str) + ' vs ' + g.size_b.astype(str)
+    table = g.pivot_table(index='epoch', columns='pair', values='cosine', aggfunc='mean').round(3)
+    print("mean cosine similarity of the sizes' gradients on the shared weights, per epoch:")
+    print(table.to_string())
+    return table
+
+
+if __name__ == '__main__':
+    main()

@@ -429,3 +429,35 @@ def test_models_trained_side_by_side_match_one_trained_alone_and_a_failing_one_s
     finally:
         torch.set_num_threads(threads)
     pd.testing.assert_frame_equal(read_run(alone)[1], read_run(tmp_path / 'a')[1])
+
+
+# --- fusion and recipes chosen on validation ---------------------------------------------------------------------------
+def _stored_run(d, kind, sizes, split='test'):
+    from ssbn_course.train import prediction_table, write_run
+
+    cases = pd.DataFrame(dict(image_id=['a', 'b', 'c', 'd'], patient=['1', '2', '3', '4']))
+    y = np.array([[1.0], [0.0], [1.0], [0.0]])
+    outs = {'fused': np.zeros((4, 1)), **({s: np.zeros((4, 1)) for s in sizes} if len(sizes) > 1 else {})}
+    card = dict(kind=kind, variant='mean', arch='densenet-shallow', sizes=sizes, seed=0, findings=['F'], params=10)
+    return write_run(d, card, prediction_table(cases, y, outs, ['F'], split))
+
+
+def test_stacking_a_run_without_validation_predictions_or_sizes_is_refused(tmp_path):
+    from ssbn_course.fusion import write_stacked
+
+    with pytest.raises(ValueError, match='no validation predictions to fit stacking weights on'):
+        write_stacked(_stored_run(tmp_path / 'old', 'ssbn', [32, 64]), tmp_path / 'new')
+    with pytest.raises(ValueError, match='single-size run: it has one size, nothing to fuse'):
+        write_stacked(_stored_run(tmp_path / 'one', 'single', [32], 'val'), tmp_path / 'new')
+    assert not (tmp_path / 'new').exists()  # nothing half-written
+
+
+def test_an_unknown_distillation_is_refused(cache64, tmp_path):
+    from ssbn_course.train import TrainConfig
+
+    with pytest.raises(ValueError, match=r"distill='kd' \(one of \['none', 'inplace', 'ensemble'\]\)"):
+        TrainConfig(sizes=(32, 64), distill='kd')
+    with pytest.raises(ValueError, match=r'distill_mix=1.5 \(from 0 to 1\)'):
+        TrainConfig(sizes=(32, 64), distill='inplace', distill_mix=1.5)
+    r = cli('train', '--cache', cache64, '--out', tmp_path / 'r', '--sizes', '32', '64', '--distill', 'kd')
+    assert r.returncode == 2 and "invalid choice: 'kd'" in r.stderr, r.stderr

@@ -72,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument('--sizes', type=_sizes, help='e.g. "224,448,896"')
     t.add_argument('--fusion', choices=['mean', 'concat', 'learned'])
     t.add_argument('--share-stats', action='store_true', default=None)
+    t.add_argument(
+        '--distill',
+        choices=['none', 'inplace', 'ensemble'],
+        help='the smaller sizes also learn from a teacher (chapter 5)',
+    )
     t.add_argument('--findings', nargs='*')
     t.add_argument('--epochs', type=int)
     t.add_argument('--batch-size', type=int)
@@ -227,6 +232,7 @@ def cmd_train(a) -> int:
         sizes=tuple(sorted(a.sizes)) if a.sizes else None,
         fusion=a.fusion,
         share_stats=a.share_stats,
+        distill=a.distill,
         findings=a.findings or None,
         epochs=a.epochs,
         batch_size=a.batch_size,

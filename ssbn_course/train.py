@@ -658,6 +658,15 @@ class GradientCosine(Callback):
     def __init__(self, every: int = 10):
         self.every = every
 
+    def before_fit(self, loop: Loop):
+        "Keep only the rows of steps the run has done (none for a fresh run; a resumed one redoes the steps after its checkpoint)."
+        f = loop.out_dir / 'gradient_cosine.csv'
+        if f.exists():
+            done = loop.state['epoch'] * loop.steps_per_epoch + loop.state['step']
+            old = pd.read_csv(f)
+            old = old[(old.epoch - 1) * loop.steps_per_epoch + old.step <= done]
+            old.to_csv(f, index=False) if len(old) else f.unlink()
+
     def after_step(self, loop: Loop):
         s = loop.state
         if len(loop.cfg.sizes) < 2 or loop.rank != 0 or s['step'] % self.every:

@@ -187,6 +187,11 @@ def load_nih(root, val_fraction: float = 0.125, seed: int = 0) -> pd.DataFrame:
     df = _read_csv(entry, ['Image Index', 'Finding Labels', 'Patient ID', 'View Position'], 'NIH ChestX-ray14')
     df['Image Index'] = plain_names(df['Image Index'], 'Image Index', entry)
     unique_rows(df['Image Index'], 'Image Index', entry)
+    if (no_patient := df['Patient ID'].isna() | (df['Patient ID'].astype('string').str.strip() == '')).any():
+        raise ValueError(
+            f'{entry.name}: {int(no_patient.sum())} row(s) have no Patient ID (the first: {df.loc[no_patient, "Image Index"].iloc[0]!r}); '
+            'every image needs its patient, because the validation split is drawn by patient.'
+        )
     files = {p.name: p for pat in ('images_*/images/*.png', 'images/*.png', '*.png') for p in root.glob(pat)}
     labels = df['Finding Labels'].astype('string').fillna('').str.split('|')
     unknown = sorted({l for ls in labels for l in ls} - set(NIH_FINDINGS) - {'No Finding'})

@@ -32,8 +32,9 @@ def feature_map(encoder: nn.Module) -> nn.Module:
 def erf_map(
     net: nn.Module, size: int, inputs: torch.Tensor | None = None, n_inputs: int = 2, seed: int = 0
 ) -> np.ndarray:
-    """The effective receptive field of `net` at `size`: |d(centre unit of the last feature map, summed over channels) /
-    d(input)|, summed over the input's channels and images and normalised to sum 1, as a size x size array. `net` is an
+    """The effective receptive field of `net` at `size`: the absolute gradient of the centre unit of the last feature map
+    (summed over channels) with respect to the input, summed over the input's channels and images and normalised to sum
+    1, as a size x size array. `net` is an
     encoder, or a `MultiSizeNet` measured through its BatchNorms of `size`; `inputs` a batch of images (resized to `size`),
     by default `n_inputs` images of Gaussian noise. The network is measured in eval mode and left as it was."""
     if isinstance(net, MultiSizeNet):

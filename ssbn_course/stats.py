@@ -301,7 +301,8 @@ def delong_table(y, reference: str, predictions: dict, findings, alpha: float = 
                 warnings.warn(f'{f}: {e} Skipped.')
                 continue
             rows.append(dict(finding=f, model=reference, versus=other, **asdict(r)))
-    t = pd.DataFrame(rows)
-    if len(t):
-        t['p_holm'] = holm(t.p)
+    t = pd.DataFrame(
+        rows, columns=['finding', 'model', 'versus', *DeLongResult.__dataclass_fields__]
+    )  # its columns even when no finding could be tested
+    t['p_holm'] = holm(t.p) if len(t) else pd.Series(dtype=float)
     return t

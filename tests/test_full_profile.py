@@ -1,6 +1,6 @@
 """The paper's own configuration, end to end on CPU: chapters 6, 8, 9, 10 and 11 through papermill with `profile='full'`
 (DenseNet-121 with memory-efficient dense layers, ResNet34 in the sweep, sizes 224/448/896, the sweep's extreme sizes 32 and 600),
-scaled down in data and steps only: CheXpert-layout phantoms at 1024 px (8 patients: 8 training, 2 validation, 5 test images), one epoch of one optimizer
+scaled down in data and steps only: CheXpert-layout phantoms at 1024 px (8 patients: 8 training, 3 validation, 6 test images), one epoch of one optimizer
 step per model (`max_steps=1`), batch 4 in 2 accumulated micro-batches, ImageNet weights from a local file the test
 writes (no network). Also: an interrupted full-size run resumed. Prints its wall time and peak memory.
 
@@ -32,9 +32,9 @@ def full(tmp_path_factory):
         image_size=1024,
         prevalence={f: 0.5 for f in FINDINGS},
         valid_fraction=0.4,
-        seed=30,
+        seed=62,
         workers=2,
-    )  # 8 train, 2 val, 5 test images; seed 30: four findings (Edema among them) have both classes in every split
+    )  # 8 train, 3 val, 6 test images; seed 62: five findings (Edema among them) have both classes in every split
     weights = root / 'weights'
     weights.mkdir()  # what a user without a network passes as weights_path=
     for arch in ('densenet121', 'resnet34'):

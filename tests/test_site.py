@@ -105,6 +105,12 @@ def test_docs_errors_are_clear(tmp_path, capsys):
 
 def test_docs_without_outputs_builds_in_seconds(tmp_path):
     assert main(['docs', '--out', str(tmp_path / 's'), '--no-execute', '--only', '01_phantoms']) == 0
+    import inspect
+    from ssbn_course.data import load_chexpert
+
+    assert (
+        inspect.signature(load_chexpert).parameters['policy'].default == 'ignore'
+    )  # Sphinx left the library's defaults
     text = (tmp_path / 's/01_phantoms.html').read_text()
     assert 'as stored, without outputs' in text
     assert '<math' in text and '$400/n$' not in text  # the chapter's formulas as MathML

@@ -4,6 +4,8 @@
 
 # %% ../../nbs/93_docs.ipynb #e93d2073
 from __future__ import annotations
+import contextlib
+import sys
 import html
 import io
 import json
@@ -23,8 +25,8 @@ from ssbn_course.course.apidoc import (
 from .pages import prepare_notebook, source_map
 
 # %% auto #0
-__all__ = ['SITE_CSS', 'COLAB_BADGE_SVG', 'FAVICON_SVG', 'mathml', 'sphinx_config', 'setup', 'toctree_cells', 'build_site',
-           'execute_pages']
+__all__ = ['SITE_CSS', 'COLAB_BADGE_SVG', 'FAVICON_SVG', 'mathml', 'sphinx_config', 'setup', 'toctree_cells',
+           'library_defaults_kept', 'build_site', 'execute_pages']
 
 # %% ../../nbs/93_docs.ipynb #73923295
 def mathml(tex: str, display: bool = False) -> str:
@@ -179,6 +181,37 @@ def _executed_copy(executed, nb: Path):
     return next((p for p in (Path(executed) / nb.stem / nb.name, Path(executed) / nb.name) if p.exists()), None)
 
 # %% ../../nbs/93_docs.ipynb #e8ab46a3
+@contextlib.contextmanager
+def library_defaults_kept():
+    """Sphinx's `autodoc_preserve_defaults` gives each documented function a signature whose defaults are its own
+    objects, for the rest of the process: keep every `ssbn_course` function's signature and defaults and put them back
+    after the build, so a notebook or test that builds the site in-process can go on calling the library."""
+    import importlib
+    import inspect
+    import pkgutil
+    import ssbn_course
+
+    for m in pkgutil.walk_packages(ssbn_course.__path__, 'ssbn_course.'):
+        importlib.import_module(m.name)  # what autodoc will import, imported (and kept) first
+    kept = []
+    for name, mod in list(sys.modules.items()):
+        if name.split('.')[0] == 'ssbn_course' and mod is not None:
+            for obj in list(vars(mod).values()):
+                for f in [obj, *(vars(obj).values() if inspect.isclass(obj) else [])]:
+                    f = getattr(f, '__func__', f)
+                    if inspect.isfunction(f):
+                        kept.append((f, f.__defaults__, f.__kwdefaults__, f.__dict__.get('__signature__')))
+    try:
+        yield
+    finally:
+        for f, defaults, kwdefaults, signature in kept:
+            f.__defaults__, f.__kwdefaults__ = defaults, kwdefaults
+            if signature is None:
+                f.__dict__.pop('__signature__', None)  # the signature Sphinx set
+            else:
+                f.__signature__ = signature
+
+
 def build_site(out, executed=None, nbs=None, only=None, student: bool = False) -> Path:
     """Build the course website into `out` with Sphinx: a page per notebook (with the outputs of its executed copy in the run folder `executed`, when there is one), the API reference, search; return the index page. `only`: build just the pages whose names contain one of these (the index always). `student`: the student site."""
     import plotly
@@ -236,17 +269,18 @@ def build_site(out, executed=None, nbs=None, only=None, student: bool = False) -
         (src / 'api.md').write_text(api_page(module_chapters(nbs), built))
         warnings = io.StringIO()
         print(f'Sphinx: building {len(pages) + 1} pages …', flush=True)
-        Sphinx(
-            str(src),
-            None,
-            str(out),
-            str(Path(tmp) / 'doctrees'),
-            'html',
-            confoverrides=sphinx_config(),
-            status=None,
-            warning=warnings,
-            freshenv=True,
-        ).build()
+        with library_defaults_kept():
+            Sphinx(
+                str(src),
+                None,
+                str(out),
+                str(Path(tmp) / 'doctrees'),
+                'html',
+                confoverrides=sphinx_config(),
+                status=None,
+                warning=warnings,
+                freshenv=True,
+            ).build()
     text = re.sub(r'\x1b\[[0-9;]*m', '', warnings.getvalue()).replace(str(src) + '/', '')
     (out / 'sphinx-warnings.txt').write_text(text)
     print(f'Sphinx: {text.count("WARNING")} warnings, {text.count("ERROR")} errors (sphinx-warnings.txt)')

@@ -639,7 +639,12 @@ def size_gradients(model: nn.Module, x: dict, y: torch.Tensor) -> dict:
     """{size: that size's loss gradient on the model's shared weights (every parameter outside the size-specific
     BatchNorms), flattened}, for a {size: batch} input `x` with labels `y`; the model's running statistics are left as
     they were."""
-    shared = [p for n, p in model.named_parameters() if p.requires_grad and '.bns.' not in n and n != 'size_logits']
+    from ssbn_course.ssbn import ssbn_layers
+
+    specific = {id(p) for layer in ssbn_layers(model) for p in layer.parameters()}  # each size's own γ and β
+    shared = [
+        p for n, p in model.named_parameters() if p.requires_grad and id(p) not in specific and n != 'size_logits'
+    ]
     kept = {n: b.clone() for n, b in model.named_buffers()}
     out = model(x)
     grads = {}

@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 import torch
 from ssbn_course.models import build_model
-from ssbn_course.train import multi_size_loss
+from ssbn_course.ssbn import multi_size_loss
 
 CUDA = torch.cuda.is_available()
 DEV = torch.device('cuda' if CUDA else 'cpu')

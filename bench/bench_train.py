@@ -12,7 +12,8 @@ import statistics
 import time
 import torch
 from ssbn_course.models import build_model
-from ssbn_course.train import cpu_has_bf16, multi_size_loss
+from ssbn_course.config import cpu_has_bf16
+from ssbn_course.ssbn import multi_size_loss
 
 
 def rate(arch, sizes, batch, device, amp=False, steps=3):

@@ -13,7 +13,9 @@ from pathlib import Path
 import pandas as pd
 from ssbn_course.core import profile_config
 from ssbn_course.data import learnable_findings
-from ssbn_course.train import GradientCosine, fit, train_config
+from ssbn_course.callbacks import GradientCosine
+from ssbn_course.train import fit
+from ssbn_course.config import train_config
 
 
 def main(argv=None):

@@ -12,10 +12,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 # %% auto #0
 __all__ = ['PHANTOM_PREVALENCE', 'PROFILES', 'profile_config', 'seed_everything', 'default_device', 'dated_run_dir', 'out_path',
-           'resize', 'sizes_of', 'held_out_patients', 'record', 'study_record_path', 'study_result', 'die_with_parent']
+           'resize', 'sizes_of', 'held_out_patients', 'record', 'study_record_path', 'study_result', 'die_with_parent',
+           'distributed_setup', 'wrap_ddp', 'mean_over_processes', 'from_rank0']
 
 # %% ../nbs/00_core.ipynb #b8a47de1
 PHANTOM_PREVALENCE = dict(
@@ -240,3 +242,47 @@ def die_with_parent():
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
+
+# %% ../nbs/00_core.ipynb #c00ec9a1
+def distributed_setup(device):
+    "(rank, world size, device) — from torchrun's environment when it launched us, else (0, 1, device)."
+    import torch.distributed as dist
+
+    world = int(os.environ.get('WORLD_SIZE', 1))
+    if world == 1 and not dist.is_initialized():
+        return 0, 1, device
+    if not dist.is_initialized():
+        dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
+    if torch.cuda.is_available() and device.type == 'cuda':
+        device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
+        torch.cuda.set_device(device)
+    return dist.get_rank(), dist.get_world_size(), device
+
+
+def wrap_ddp(model, device):
+    "DistributedDataParallel, with every size's BatchNorm synchronised across processes on CUDA (SyncBatchNorm needs a GPU)."
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    if device.type == 'cuda':
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    return DDP(model, device_ids=[device.index] if device.type == 'cuda' else None)
+
+
+def mean_over_processes(v: float, world: int) -> float:
+    if world == 1:
+        return v
+    import torch.distributed as dist
+
+    t = torch.tensor([v], dtype=torch.float64)
+    dist.all_reduce(t)
+    return t.item() / world
+
+# %% ../nbs/00_core.ipynb #48583e41
+def from_rank0(obj, world: int):
+    if world == 1:
+        return obj
+    import torch.distributed as dist
+
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]

@@ -16,7 +16,7 @@ from .data import multi_size_batch
 from .models import SizeEnsemble
 from .stats import auc_midrank, delong_table, paired_bootstrap
 from .store import RunStore
-from .train import predict
+from .runs import predict
 from .data import ensure_cache
 from .experiments import run_comparison
 

@@ -21,7 +21,7 @@ from ssbn_course.stats import (
 )
 from .fusion import write_stacked
 from .store import ENSEMBLE, SINGLE, SSBN, Scores, fit_many, read_store, scores, select, write_ensemble
-from .train import train_config
+from .config import train_config
 
 # %% auto #0
 __all__ = ['RUN_COLUMNS', 'HEADLINE_ROLES', 'LEARNED_VERDICTS', 'BRANCH_VERDICTS', 'run_comparison', 'auc_results', 'paper_table',

@@ -11,7 +11,7 @@ import pandas as pd
 from .data import prepare
 from .stats import bootstrap_aucs, interval, per_finding_auc
 from .store import RunStore, write_ensemble
-from .train import load_trained, predict, prediction_table, write_run
+from .runs import load_trained, predict, prediction_table, write_run
 
 # %% auto #0
 __all__ = ['ALIASES', 'harmonise_scores', 'harmonise_labels', 'harmonise_store', 'external_cache', 'score_runs',

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .store import ENSEMBLE, SSBN, card_kind
-from .train import PREDICTION_COLUMNS, read_run, write_run
+from .runs import PREDICTION_COLUMNS, read_run, write_run
 
 # %% auto #0
 __all__ = ['FUSED_COLUMNS', 'size_logits', 'stack_weights', 'stacked_logits', 'write_stacked', 'recipe_table', 'chosen_variant']

@@ -17,7 +17,7 @@ from .models import SizeEnsemble, nearest_size
 from .ssbn import add_size, recalibrate_bn, ssbn_layers
 from .stats import interval, paired_bootstrap, resample_weights, resampled_aucs, verdict_column
 from .store import ENSEMBLE, SINGLE, SSBN, run_name
-from .train import collate, predict
+from .runs import collate, predict
 
 # %% auto #0
 __all__ = ['UNSEEN_METHODS', 'UNSEEN_VERDICTS', 'size_subsets', 'subset_name', 'flops_per_image', 'seconds_per_image',

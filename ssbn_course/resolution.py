@@ -12,7 +12,7 @@ from .data import learnable_findings
 from .experiments import auc_results
 from .stats import resample_weights, verdict_column, weighted_auc
 from .store import SINGLE, fit_many, read_store
-from .train import train_config
+from .config import train_config
 
 # %% auto #0
 __all__ = ['SWEEP', 'PAPER_RATIOS', 'SIZE_STATUS', 'train_sweep', 'sweep_table', 'resolution_ratio', 'best_size',

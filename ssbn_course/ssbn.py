@@ -7,11 +7,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 # %% auto #0
-__all__ = ['SizeSpecificBatchNorm2d', 'ssbn_layers', 'set_active_size', 'attach_size_hook', 'convert_to_ssbn', 'use_size',
-           'add_size', 'recalibrate_bn']
+__all__ = ['TEACHERS', 'DISTILLATIONS', 'SizeSpecificBatchNorm2d', 'ssbn_layers', 'set_active_size', 'attach_size_hook',
+           'convert_to_ssbn', 'use_size', 'add_size', 'recalibrate_bn', 'masked_bce', 'soft_bce', 'size_targets',
+           'multi_size_loss']
 
 # %% ../nbs/03_ssbn.ipynb #ab2b94b5
 class SizeSpecificBatchNorm2d(nn.Module):
@@ -164,3 +166,47 @@ def recalibrate_bn(model: nn.Module, batches, size: int) -> nn.Module:
     for b, m in zip(bns, momenta):
         b.momentum = m
     return model.train(was_training)
+
+# %% ../nbs/03_ssbn.ipynb #0277275f
+def masked_bce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    "Binary cross-entropy averaged over the known (non-NaN) labels."
+    known = ~torch.isnan(y)
+    if not known.any():
+        return logits.sum() * 0
+    return F.binary_cross_entropy_with_logits(logits[known], y[known])
+
+# %% ../nbs/03_ssbn.ipynb #b163649d
+TEACHERS = {
+    'none': lambda per, fused: {},
+    'inplace': lambda per, fused: {s: per[max(per)] for s in per if s != max(per)},
+    'ensemble': lambda per, fused: {s: torch.stack([fused, *(per[t] for t in per if t > s)]).mean(0) for s in per},
+}  # a distillation -> each taught size's soft targets, from the sizes' and the fused predictions
+DISTILLATIONS = tuple(TEACHERS)
+
+
+def soft_bce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    "Binary cross-entropy against soft targets (probabilities), over every entry: a teacher has an opinion where the label is unknown."
+    return F.binary_cross_entropy_with_logits(logits, target)
+
+
+def size_targets(out: dict, distill: str = 'none') -> dict:
+    """{size: soft targets} for the per-size terms of `distill` (detached: a teacher is not trained by its students).
+    'inplace' (US-Nets): every size but the largest learns from the largest size's predictions; 'ensemble' (RS-Nets):
+    every size from the mean of the fused prediction and every larger size's."""
+    if distill not in TEACHERS:
+        raise ValueError(f'Unknown distillation {distill!r}: choose one of {list(DISTILLATIONS)}.')
+    per = {s: torch.sigmoid(z.detach().float()) for s, z in sorted(out['per_size'].items())}
+    return TEACHERS[distill](per, torch.sigmoid(out['fused'].detach().float()))
+
+
+def multi_size_loss(out: dict, y: torch.Tensor, distill: str = 'none', mix: float = 0.5) -> torch.Tensor:
+    """½(fused loss + mean per-size loss); equals the plain loss for a single-size model. With `distill`, a size with a
+    teacher (`size_targets`) learns `mix` x from the labels and (1 − `mix`) x from the teacher's predictions."""
+    teach = size_targets(out, distill)
+    per = torch.stack(
+        [
+            masked_bce(z, y) if s not in teach else mix * masked_bce(z, y) + (1 - mix) * soft_bce(z, teach[s])
+            for s, z in out['per_size'].items()
+        ]
+    ).mean()
+    return 0.5 * (masked_bce(out['fused'], y) + per)

@@ -12,17 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .data import cache_source
-from ssbn_course.train import (
-    PREDICTION_COLUMNS,
-    RUN_KINDS,
-    ENSEMBLE,
-    SINGLE,
-    SSBN,
-    fit,
-    load_trained,
-    read_run,
-    write_run,
-)
+from .runs import PREDICTION_COLUMNS, RUN_KINDS, ENSEMBLE, SINGLE, SSBN, load_trained, read_run, write_run
+from .train import fit
 
 # %% auto #0
 __all__ = ['RUN_FIELDS', 'SELECT_FIELDS', 'run_name', 'card_kind', 'RunStore', 'read_store', 'select', 'Scores', 'scores',

@@ -5,227 +5,39 @@
 # %% ../nbs/05_train.ipynb #7f326d91
 from __future__ import annotations
 import contextlib
-import dataclasses
-import hashlib
-import json
 import math
-import os
 import time
-import warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
-from .core import seed_everything, default_device
+from ssbn_course.core import (
+    default_device,
+    distributed_setup,
+    from_rank0,
+    mean_over_processes,
+    seed_everything,
+    wrap_ddp,
+)
 from .data import CachedImages, multi_size_batch
-from .models import build_model, count_parameters
+from .models import build_model
 from .stats import mean_auc, per_finding_auc
+from .config import TrainConfig, fast_math, training_data
+from .runs import CheckpointError, TrainedRun, collate, finish_run, load_checkpoint, predict, save_checkpoint
+from .callbacks import Progress, StepCheckpoints
+from .ssbn import multi_size_loss
 
 # %% auto #0
-__all__ = ['TEACHERS', 'DISTILLATIONS', 'PREDICTION_COLUMNS', 'SINGLE', 'ENSEMBLE', 'SSBN', 'RUN_KINDS', 'masked_bce', 'soft_bce',
-           'size_targets', 'multi_size_loss', 'CheckpointError', 'save_checkpoint', 'load_checkpoint', 'TrainConfig',
-           'train_config', 'collate', 'predict', 'cpu_has_bf16', 'fast_math', 'check_trainable', 'training_data',
-           'Loop', 'start', 'one_batch', 'one_epoch', 'end_epoch', 'Callback', 'StepCheckpoints', 'Progress',
-           'size_gradients', 'GradientCosine', 'fit', 'load_trained', 'model_card', 'prediction_table', 'write_run',
-           'read_run', 'TrainedRun']
+__all__ = ['Loop', 'start', 'one_batch', 'one_epoch', 'end_epoch', 'fit']
 
-# %% ../nbs/05_train.ipynb #0277275f
-def masked_bce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    "Binary cross-entropy averaged over the known (non-NaN) labels."
-    known = ~torch.isnan(y)
-    if not known.any():
-        return logits.sum() * 0
-    return F.binary_cross_entropy_with_logits(logits[known], y[known])
-
-# %% ../nbs/05_train.ipynb #b163649d
-TEACHERS = {
-    'none': lambda per, fused: {},
-    'inplace': lambda per, fused: {s: per[max(per)] for s in per if s != max(per)},
-    'ensemble': lambda per, fused: {s: torch.stack([fused, *(per[t] for t in per if t > s)]).mean(0) for s in per},
-}  # a distillation -> each taught size's soft targets, from the sizes' and the fused predictions
-DISTILLATIONS = tuple(TEACHERS)
-
-
-def soft_bce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    "Binary cross-entropy against soft targets (probabilities), over every entry: a teacher has an opinion where the label is unknown."
-    return F.binary_cross_entropy_with_logits(logits, target)
-
-
-def size_targets(out: dict, distill: str = 'none') -> dict:
-    """{size: soft targets} for the per-size terms of `distill` (detached: a teacher is not trained by its students).
-    'inplace' (US-Nets): every size but the largest learns from the largest size's predictions; 'ensemble' (RS-Nets):
-    every size from the mean of the fused prediction and every larger size's."""
-    if distill not in TEACHERS:
-        raise ValueError(f'Unknown distillation {distill!r}: choose one of {list(DISTILLATIONS)}.')
-    per = {s: torch.sigmoid(z.detach().float()) for s, z in sorted(out['per_size'].items())}
-    return TEACHERS[distill](per, torch.sigmoid(out['fused'].detach().float()))
-
-
-def multi_size_loss(out: dict, y: torch.Tensor, distill: str = 'none', mix: float = 0.5) -> torch.Tensor:
-    """½(fused loss + mean per-size loss); equals the plain loss for a single-size model. With `distill`, a size with a
-    teacher (`size_targets`) learns `mix` x from the labels and (1 − `mix`) x from the teacher's predictions."""
-    teach = size_targets(out, distill)
-    per = torch.stack(
-        [
-            masked_bce(z, y) if s not in teach else mix * masked_bce(z, y) + (1 - mix) * soft_bce(z, teach[s])
-            for s, z in out['per_size'].items()
-        ]
-    ).mean()
-    return 0.5 * (masked_bce(out['fused'], y) + per)
-
-# %% ../nbs/05_train.ipynb #a022ca9e
-class CheckpointError(RuntimeError):
-    "A checkpoint that is corrupt, or belongs to another model configuration."
-
-
-def save_checkpoint(state: dict, path) -> Path:
-    "Atomically write `state` to `path` with a SHA-256 sidecar; the new digest is on disk (`.sha256.next`) before the checkpoint is replaced, so a kill between the two renames leaves a checkpoint that still verifies."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp, side = path.with_name(path.name + '.part'), path.with_name(path.name + '.sha256')
-    torch.save(state, tmp)
-    nxt = side.with_name(side.name + '.next')
-    nxt.write_text(hashlib.sha256(tmp.read_bytes()).hexdigest())
-    os.replace(tmp, path)
-    os.replace(nxt, side)
-    return path
-
-
-def load_checkpoint(path, map_location='cpu') -> dict:
-    "Load a checkpoint written by `save_checkpoint`, verifying its SHA-256."
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f'{path}: no checkpoint there.')
-    side = path.with_name(path.name + '.sha256')
-    nxt = side.with_name(side.name + '.next')
-    digest = hashlib.sha256(path.read_bytes()).hexdigest() if side.is_file() else None
-    if digest and digest != side.read_text().strip() and not (nxt.is_file() and digest == nxt.read_text().strip()):
-        raise CheckpointError(
-            f'{path} does not match its SHA-256 ({side.name}): the file is corrupt or was changed. Delete it to start over.'
-        )
-    try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:
-        raise CheckpointError(f'{path} cannot be loaded ({type(e).__name__}): the file is corrupt or truncated.') from e
-
-# %% ../nbs/05_train.ipynb #1f537810
-@dataclass
-class TrainConfig:
-    "Everything that defines a training run."
-
-    arch: str = 'densenet-shallow'
-    sizes: tuple = (64,)
-    fusion: str = 'mean'
-    share_stats: bool = False
-    findings: list | None = None  # None: every finding with positive and negative images in the training split
-    epochs: int = 4
-    batch_size: int = 32
-    lr: float = 2e-3
-    weight_decay: float = 1e-4
-    seed: int = 0
-    pretrained: bool = False
-    weights_path: str | None = None  # a local torchvision state dict to start from (instead of torch's ImageNet cache)
-    memory_efficient: bool = False
-    amp: bool = True  # bf16 autocast and channels_last on CUDA, and on a CPU with native bf16 (`fast_math`)
-    select: str = 'last'  # the model kept: the 'last' epoch's, or the best validation mean AUC's ('val')
-    patience: int = 3  # with select='val': stop after this many epochs without a better validation AUC
-    checkpoint_every: int = 0  # also checkpoint every N steps (0: only at epoch ends)
-    fusion_lr_mult: float = 30.0  # learning-rate multiplier of the learned size weights (fusion='learned')
-    distill: str = 'none'  # SSBN's smaller sizes also learn from a teacher: 'inplace' (the largest size) or 'ensemble' (`size_targets`)
-    distill_mix: float = 0.5  # the share of a taught size's loss that stays on the labels
-    accumulate: int = 1  # gradient accumulation: each step's batch_size images in this many micro-batches
-    max_steps: int = (
-        0  # at most this many optimizer steps per epoch (0: the whole training split; for smoke tests of big models)
-    )
-
-    def __post_init__(self):
-        "Refuse settings that cannot train, naming each one."
-        from ssbn_course.models import ARCHS, FUSIONS
-
-        whole = lambda v, low: isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= low
-        real = lambda v: isinstance(v, (int, float, np.floating)) and not isinstance(v, bool) and math.isfinite(v)
-        sizes = self.sizes if isinstance(self.sizes, (list, tuple)) else [self.sizes]
-        bad = [f'arch={self.arch!r} (one of {list(ARCHS)})'] * (self.arch not in ARCHS)
-        bad += [f'sizes={self.sizes!r} (whole numbers of pixels, each at least 32)'] * (
-            not sizes or not all(whole(s, 32) for s in sizes)
-        )
-        bad += [f'fusion={self.fusion!r} (one of {list(FUSIONS)})'] * (self.fusion not in FUSIONS)
-        bad += [f'epochs={self.epochs!r} (at least 1)'] * (not whole(self.epochs, 1))
-        bad += [f'accumulate={self.accumulate!r} (at least 1)'] * (not whole(self.accumulate, 1))
-        bad += [f'batch_size={self.batch_size!r} (at least 2 images per micro-batch: BatchNorm needs two)'] * (
-            not whole(self.batch_size, 2) or whole(self.accumulate, 1) and self.batch_size // self.accumulate < 2
-        )
-        bad += [f'lr={self.lr!r} (a learning rate above 0 and at most 1)'] * (not real(self.lr) or not 0 < self.lr <= 1)
-        bad += [f'weight_decay={self.weight_decay!r} (0 or more)'] * (
-            not real(self.weight_decay) or self.weight_decay < 0
-        )
-        bad += [f'patience={self.patience!r} (at least 1)'] * (not whole(self.patience, 1))
-        bad += [f'checkpoint_every={self.checkpoint_every!r} (0 or more)'] * (not whole(self.checkpoint_every, 0))
-        bad += [f'max_steps={self.max_steps!r} (0 or more)'] * (not whole(self.max_steps, 0))
-        bad += [f"select={self.select!r} ('last' or 'val')"] * (self.select not in ('last', 'val'))
-        bad += [f'distill={self.distill!r} (one of {list(DISTILLATIONS)})'] * (self.distill not in DISTILLATIONS)
-        bad += [f'distill_mix={self.distill_mix!r} (from 0 to 1)'] * (
-            not real(self.distill_mix) or not 0 <= self.distill_mix <= 1
-        )
-        if bad:
-            raise ValueError('Cannot train with ' + '; '.join(bad) + '.')
-
-    def identity(self) -> dict:
-        "What a checkpoint must share to be resumed: every setting that changes the result (not patience, checkpoint frequency or memory saving)."
-        d = {k: v for k, v in asdict(self).items() if k not in ('patience', 'checkpoint_every', 'memory_efficient')}
-        return dict(d, sizes=[int(s) for s in self.sizes], findings=list(self.findings or []))
-
-# %% ../nbs/05_train.ipynb #7c72a598
-def train_config(profile: dict, **overrides) -> TrainConfig:
-    "The `TrainConfig` of a profile (`core.profile_config`): its architecture, sizes, epochs, batch size, learning rate, weights and first seed, then `overrides`."
-    base = dict(
-        arch=profile['arch'],
-        sizes=tuple(profile['sizes']),
-        epochs=profile['epochs'],
-        batch_size=profile['batch_size'],
-        lr=profile['lr'],
-        pretrained=profile['pretrained'],
-        seed=profile['seeds'][0],
-        weights_path=profile.get('weights_path'),
-        accumulate=profile.get('accumulate', 1),
-        memory_efficient=profile.get('memory_efficient', False),
-        max_steps=profile.get('max_steps', 0),
-        select=profile.get('select', 'last'),
-    )
-    return TrainConfig(**{**base, **overrides})
-
-
+# %% ../nbs/05_train.ipynb #43bd8e86
 def _batches(n: int, bs: int, seed: int, epoch: int) -> list:
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
     return [perm[i : i + bs] for i in range(0, n - bs + 1, bs)] or [perm]
 
-
-def collate(ds, idx) -> tuple:
-    "Images `idx` of dataset `ds` as one batch: (uint8 images, labels)."
-    items = [ds[int(i)] for i in idx]
-    return torch.stack([x for x, _ in items]), torch.stack([y for _, y in items])
-
-# %% ../nbs/05_train.ipynb #702355f9
-@torch.no_grad()
-def predict(model, ds, sizes=None, batch_size: int = 64, device=None, logits: bool = False) -> dict:
-    "Probabilities (or `logits`) of `model` on every image of `ds`: {'fused': array, size: array, ...} plus the labels 'y'."
-    device = device or next(model.parameters()).device
-    model.eval()
-    out = {}
-    sizes = tuple(sizes or model.sizes)
-    for i in range(0, len(ds), batch_size):
-        x, y = collate(ds, range(i, min(i + batch_size, len(ds))))
-        o = model(multi_size_batch(x, sizes, device), sizes)
-        for k, v in [('fused', o['fused']), *o['per_size'].items()]:
-            out.setdefault(k, []).append((v.float() if logits else torch.sigmoid(v.float())).cpu())
-        out.setdefault('y', []).append(y)
-    return {k: torch.cat(v).numpy() for k, v in out.items()}
-
-
+# %% ../nbs/05_train.ipynb #6abc4253
 def _step_message(e, epoch, step):
     if isinstance(e, torch.cuda.OutOfMemoryError) or 'out of memory' in str(e).lower():
         return RuntimeError(
@@ -233,50 +45,6 @@ def _step_message(e, epoch, step):
             f'memory_efficient=True (checkpointed DenseNet layers), or fewer/smaller sizes.'
         )
     return e
-
-# %% ../nbs/05_train.ipynb #c00ec9a1
-def _distributed(device):
-    "(rank, world size, device) — from torchrun's environment when it launched us, else (0, 1, device)."
-    import torch.distributed as dist
-
-    world = int(os.environ.get('WORLD_SIZE', 1))
-    if world == 1 and not dist.is_initialized():
-        return 0, 1, device
-    if not dist.is_initialized():
-        dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
-    if torch.cuda.is_available() and device.type == 'cuda':
-        device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
-        torch.cuda.set_device(device)
-    return dist.get_rank(), dist.get_world_size(), device
-
-
-def _wrap_ddp(model, device):
-    "DistributedDataParallel, with every size's BatchNorm synchronised across processes on CUDA (SyncBatchNorm needs a GPU)."
-    from torch.nn.parallel import DistributedDataParallel as DDP
-
-    if device.type == 'cuda':
-        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
-    return DDP(model, device_ids=[device.index] if device.type == 'cuda' else None)
-
-
-def _mean_over_processes(v: float, world: int) -> float:
-    if world == 1:
-        return v
-    import torch.distributed as dist
-
-    t = torch.tensor([v], dtype=torch.float64)
-    dist.all_reduce(t)
-    return t.item() / world
-
-# %% ../nbs/05_train.ipynb #48583e41
-def _from_rank0(obj, world: int):
-    if world == 1:
-        return obj
-    import torch.distributed as dist
-
-    box = [obj]
-    dist.broadcast_object_list(box, src=0)
-    return box[0]
 
 # %% ../nbs/05_train.ipynb #76326ed0
 def _optimizer(model, cfg: TrainConfig, steps_per_epoch: int) -> tuple:
@@ -306,23 +74,7 @@ def _resume(last: Path, cfg: TrainConfig, model, opt, sched, device) -> dict:
         {k: ck[k] for k in ('epoch', 'step', 'best', 'bad_epochs', 'history')}, losses=ck.get('losses', [])
     )  # losses: the interrupted epoch's so far
 
-# %% ../nbs/05_train.ipynb #aaa0dbaf
-def cpu_has_bf16() -> bool:
-    "Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX-BF16 in Linux's /proc/cpuinfo flags); elsewhere False, and training stays in float32."
-    try:
-        flags = set(next(l for l in open('/proc/cpuinfo') if l.startswith('flags')).split(':', 1)[1].split())
-    except Exception:
-        return False
-    return bool(flags & {'avx512_bf16', 'amx_bf16'})
-
-
-def fast_math(cfg: TrainConfig, device) -> bool:
-    "bf16 autocast with channels_last memory: on CUDA, and on a CPU with native bf16 (emulated bf16 would be slower than float32); `cfg.amp=False` turns it off."
-    return bool(cfg.amp) and (
-        torch.device(device).type == 'cuda' or torch.device(device).type == 'cpu' and cpu_has_bf16()
-    )
-
-
+# %% ../nbs/05_train.ipynb #4624f7fa
 def _train_step(net, ds, idx, cfg: TrainConfig, opt, sched, at: tuple, world: int, device, fast: bool) -> float:
     "One optimizer step on this process's share of images `idx`, in `cfg.accumulate` micro-batches; `at` = (epoch, step, rank). Returns the step's loss."
     epoch, step, rank = at
@@ -353,7 +105,7 @@ def _train_step(net, ds, idx, cfg: TrainConfig, opt, sched, at: tuple, world: in
         sched.step()
     except RuntimeError as e:
         raise _step_message(e, epoch + 1, step + 1) from e
-    return _mean_over_processes(step_loss, world)
+    return mean_over_processes(step_loss, world)
 
 # %% ../nbs/05_train.ipynb #b4298f03
 def _validate(model, val_ds, cfg: TrainConfig, device, rank: int, world: int) -> float:
@@ -368,74 +120,7 @@ def _validate(model, val_ds, cfg: TrainConfig, device, rank: int, world: int) ->
         val_auc = mean_auc(
             per_finding_auc(p['y'], p['fused'], cfg.findings, warn=False)
         )  # `fit` said once which findings validation cannot score
-    return _from_rank0(val_auc, world)
-
-# %% ../nbs/05_train.ipynb #d0060ac0
-def check_trainable(ds, cfg, world: int = 1, cache_dir='the cache'):
-    "Refuse, with the value named, what BatchNorm and the masked loss cannot train on: labels outside {0, 1, unknown}, and batches of one image."
-    y = ds.labels.numpy()
-    bad = [
-        (f, sorted({float(v) for v in y[:, j] if v == v and v not in (0.0, 1.0)})) for j, f in enumerate(ds.findings)
-    ]
-    if bad := [(f, v) for f, v in bad if v]:
-        raise ValueError(
-            f'The train split of {cache_dir} has labels that are neither 0, 1 nor unknown (NaN): '
-            + '; '.join(f'{f!r}: {", ".join(f"{x:g}" for x in v[:5])}' for f, v in bad)
-            + '. Map them to 0/1 (or NaN for unknown) when preparing the cache.'
-        )
-    micro = min(cfg.batch_size, len(ds)) // (world * cfg.accumulate)
-    if micro < 2:
-        raise ValueError(
-            f'Each BatchNorm step would see {micro} image(s) (batch_size={cfg.batch_size}, {len(ds)} training images, {world} process(es) x '
-            f'accumulate={cfg.accumulate}): BatchNorm needs at least 2 per micro-batch in training. Use a larger batch_size or fewer micro-batches.'
-        )
-
-
-def _one_class(ds) -> dict:
-    "{finding: (positives, negatives)} of the findings of `ds` that lack a class (unknown labels not counted)."
-    y = ds.labels
-    return {
-        f: (int((y[:, j] == 1).sum()), int((y[:, j] == 0).sum()))
-        for j, f in enumerate(ds.findings)
-        if not ((y[:, j] == 1).any() and (y[:, j] == 0).any())
-    }
-
-# %% ../nbs/05_train.ipynb #b7c5d732
-def training_data(cache_dir, cfg: TrainConfig, world: int = 1, rank: int = 0) -> tuple:
-    "(config with its sizes and findings filled in, train split, validation split) of `cfg` on `cache_dir`, refusing, with the reason, what cannot train."
-    cached = (
-        json.loads((Path(cache_dir) / 'cache.json').read_text()).get('max_size')
-        if (Path(cache_dir) / 'cache.json').is_file()
-        else None
-    )
-    if cached and max(cfg.sizes) > cached:
-        raise ValueError(
-            f'sizes {list(cfg.sizes)} need images of {max(cfg.sizes)} px, but {cache_dir} caches them at {cached} px: prepare a cache with --max-size {max(cfg.sizes)}, or use smaller sizes.'
-        )
-    train_ds = CachedImages(cache_dir, 'train', cfg.findings)
-    check_trainable(train_ds, cfg, world, cache_dir)
-    one_class = _one_class(train_ds)
-    if (
-        one_class and cfg.findings is None and len(one_class) < len(train_ds.findings)
-    ):  # by default, every finding the training split can teach
-        train_ds, one_class = CachedImages(cache_dir, 'train', [f for f in train_ds.findings if f not in one_class]), {}
-    cfg = dataclasses.replace(
-        cfg, sizes=tuple(int(s) for s in cfg.sizes), findings=list(train_ds.findings)
-    )  # the caller's config is left as it was
-    if one_class:
-        raise ValueError(
-            'Cannot learn '
-            + ', '.join(f'{f!r} ({m} positive, {n} negative training images)' for f, (m, n) in one_class.items())
-            + f' from the train split of {cache_dir}: a finding needs both. Leave it out (`data.learnable_findings` lists those that have both).'
-        )
-    val_ds = CachedImages(cache_dir, 'val', cfg.findings)
-    if (unscored := _one_class(val_ds)) and rank == 0:
-        warnings.warn(
-            f'The validation split of {cache_dir} cannot score '
-            + ', '.join(f'{f!r} ({m} positive, {n} negative)' for f, (m, n) in unscored.items())
-            + ': the validation mean AUC leaves them out.'
-        )
-    return cfg, train_ds, val_ds
+    return from_rank0(val_auc, world)
 
 # %% ../nbs/05_train.ipynb #e48c8529
 @dataclass
@@ -486,7 +171,7 @@ def start(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None
     "Set a run up: processes, data, model, optimizer and schedule; resumed from `out_dir/last.pt` when it is there and `resume` is set."
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rank, world, device = _distributed(torch.device(device) if device else default_device())
+    rank, world, device = distributed_setup(torch.device(device) if device else default_device())
     if cfg.accumulate < 1 or cfg.batch_size % (world * cfg.accumulate):
         raise ValueError(
             f'batch_size={cfg.batch_size} must split evenly into {world} process(es) x accumulate={cfg.accumulate} micro-batches.'
@@ -516,7 +201,7 @@ def start(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None
         if resume and last.exists()
         else dict(epoch=0, step=0, best=-1.0, bad_epochs=0, history=[], losses=[])
     )
-    net = _wrap_ddp(model, device) if world > 1 else model
+    net = wrap_ddp(model, device) if world > 1 else model
     return Loop(cfg, model, net, opt, sched, train_ds, val_ds, out_dir, device, rank, world, fast, steps, state)
 
 # %% ../nbs/05_train.ipynb #53a5c75d
@@ -574,124 +259,6 @@ def end_epoch(loop: Loop, row: dict):
     if loop.rank == 0:
         pd.DataFrame(s['history']).to_csv(loop.out_dir / 'metrics.csv', index=False)
 
-# %% ../nbs/05_train.ipynb #218a6d2b
-class Callback:
-    "Behaviour added to the training loop: each method is called at its moment with the `Loop`; the default does nothing."
-
-    def before_fit(self, loop: Loop):
-        pass
-
-    def before_epoch(self, loop: Loop):
-        pass
-
-    def before_step(self, loop: Loop):
-        pass
-
-    def after_step(self, loop: Loop):
-        pass
-
-    def after_epoch(self, loop: Loop):
-        pass
-
-    def after_fit(self, loop: Loop):
-        pass
-
-
-class StepCheckpoints(Callback):
-    "`last.pt` every `cfg.checkpoint_every` steps inside an epoch (an epoch's end always writes one): a kill then loses at most that many steps."
-
-    def after_step(self, loop: Loop):
-        every, step = loop.cfg.checkpoint_every, loop.state['step']
-        if every and step % every == 0 and step < loop.steps_per_epoch:
-            loop.checkpoint()
-
-
-class Progress(Callback):
-    "Two tqdm bars: the epochs (with the last loss and validation AUC), and the steps of the current epoch (with their loss)."
-
-    def before_fit(self, loop: Loop):
-        self.bar = tqdm(
-            total=loop.cfg.epochs,
-            initial=loop.state['epoch'],
-            desc=f'{loop.cfg.arch} {"/".join(map(str, loop.cfg.sizes))}',
-        )
-
-    def before_epoch(self, loop: Loop):
-        self.steps = tqdm(
-            total=loop.steps_per_epoch, initial=loop.state['step'], desc=f'epoch {loop.state["epoch"] + 1}', leave=False
-        )
-
-    def after_step(self, loop: Loop):
-        self.steps.update(1)
-        self.steps.set_postfix(loss=f'{loop.state["losses"][-1]:.4f}')
-
-    def after_epoch(self, loop: Loop):
-        row = loop.state['history'][-1]
-        self.steps.close()
-        self.bar.update(1)
-        self.bar.set_postfix(loss=f'{row["train_loss"]:.3f}', val_auc=f'{row["val_mean_auc"]:.3f}')
-
-    def after_fit(self, loop: Loop):
-        self.bar.close()
-
-# %% ../nbs/05_train.ipynb #ba860987
-def size_gradients(model: nn.Module, x: dict, y: torch.Tensor) -> dict:
-    """{size: that size's loss gradient on the model's shared weights (every parameter outside the size-specific
-    BatchNorms), flattened}, for a {size: batch} input `x` with labels `y`; the model's running statistics are left as
-    they were."""
-    from ssbn_course.ssbn import ssbn_layers
-
-    specific = {id(p) for layer in ssbn_layers(model) for p in layer.parameters()}  # each size's own γ and β
-    shared = [
-        p for n, p in model.named_parameters() if p.requires_grad and id(p) not in specific and n != 'size_logits'
-    ]
-    kept = {n: b.clone() for n, b in model.named_buffers()}
-    out = model(x)
-    grads = {}
-    for s, z in out['per_size'].items():
-        g = torch.autograd.grad(masked_bce(z.float(), y), shared, retain_graph=True, allow_unused=True)
-        grads[s] = torch.cat([(gi if gi is not None else torch.zeros_like(p)).flatten() for gi, p in zip(g, shared)])
-    with torch.no_grad():
-        for n, b in model.named_buffers():
-            b.copy_(kept[n])
-    return grads
-
-
-class GradientCosine(Callback):
-    "Every `every` steps of a multi-size run, the cosine similarity of each pair of sizes' gradients on the shared weights (`size_gradients`), appended to `out_dir/gradient_cosine.csv`."
-
-    def __init__(self, every: int = 10):
-        self.every = every
-
-    def before_fit(self, loop: Loop):
-        "Keep only the rows of steps the run has done (none for a fresh run; a resumed one redoes the steps after its checkpoint)."
-        f = loop.out_dir / 'gradient_cosine.csv'
-        if f.exists():
-            done = loop.state['epoch'] * loop.steps_per_epoch + loop.state['step']
-            old = pd.read_csv(f)
-            old = old[(old.epoch - 1) * loop.steps_per_epoch + old.step <= done]
-            old.to_csv(f, index=False) if len(old) else f.unlink()
-
-    def after_step(self, loop: Loop):
-        s = loop.state
-        if len(loop.cfg.sizes) < 2 or loop.rank != 0 or s['step'] % self.every:
-            return
-        x, y = collate(loop.train_ds, loop.order()[s['step'] - 1])
-        g = size_gradients(loop.model, multi_size_batch(x, loop.cfg.sizes, loop.device), y.to(loop.device))
-        rows = [
-            dict(
-                epoch=s['epoch'] + 1,
-                step=s['step'],
-                size_a=a,
-                size_b=b,
-                cosine=F.cosine_similarity(g[a], g[b], 0).item(),
-            )
-            for i, a in enumerate(sorted(g))
-            for b in sorted(g)[i + 1 :]
-        ]
-        f = loop.out_dir / 'gradient_cosine.csv'
-        pd.DataFrame(rows).to_csv(f, mode='a', header=not f.exists(), index=False)
-
 # %% ../nbs/05_train.ipynb #b3ba83f8
 def fit(
     cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None, progress: bool = True, callbacks=()
@@ -708,147 +275,5 @@ def fit(
     for cb in callbacks:
         cb.after_fit(loop)
     if loop.rank == 0:
-        _finish_run(loop.out_dir, loop.cfg, cache_dir, loop.device, loop.fast)
+        finish_run(loop.out_dir, loop.cfg, cache_dir, loop.device, loop.fast)
     return TrainedRun(loop.out_dir, loop.cfg, pd.DataFrame(loop.state['history']))
-
-# %% ../nbs/05_train.ipynb #d16a7eb9
-def load_trained(path, device='cpu'):
-    "The model stored in a `best.pt`/`last.pt` checkpoint, in eval mode."
-    ck = load_checkpoint(path, device)
-    c = ck['config']
-    m = build_model(
-        c['arch'], len(c['findings']), c['sizes'], c['fusion'], c['share_stats'], False, c['memory_efficient']
-    )
-    m.load_state_dict(ck['model'])
-    m.findings = c['findings']
-    return m.to(device).eval()
-
-# %% ../nbs/05_train.ipynb #7a1c6854
-PREDICTION_COLUMNS = ['image_id', 'patient', 'split', 'finding', 'output', 'size', 'label', 'logit', 'prob']
-SINGLE, ENSEMBLE, SSBN = RUN_KINDS = (
-    'single',
-    'ensemble',
-    'ssbn',
-)  # what a card says a run is: one size, the mean of single sizes, or the shared model
-
-
-def model_card(cfg: TrainConfig, params: int, **extra) -> dict:
-    "What `run.json` says a run is: its kind (`SINGLE` or `SSBN`), variant, architecture, sizes, seed, findings, parameters."
-    variant = (
-        cfg.fusion
-        + (', shared statistics' if cfg.share_stats else '')
-        + (f', {cfg.distill} distillation' if cfg.distill != 'none' and len(cfg.sizes) > 1 else '')
-    )
-    return dict(
-        kind=SINGLE if len(cfg.sizes) == 1 else SSBN,
-        variant=variant,
-        arch=cfg.arch,
-        sizes=[int(s) for s in cfg.sizes],
-        seed=int(cfg.seed),
-        findings=list(cfg.findings),
-        params=int(params),
-        checkpoint='best.pt',
-        identity=cfg.identity(),
-        **extra,
-    )
-
-
-def prediction_table(table: pd.DataFrame, y, outputs: dict, findings, split: str) -> pd.DataFrame:
-    "The long table of one model's logits on the cases of `table` (labels `y`): a row per (case, finding, output); `outputs` maps 'fused' or a size to logits."
-    n, k = len(table), len(findings)
-    cases = dict(
-        image_id=np.repeat(table.image_id.astype(str).values, k),
-        patient=np.repeat(table.patient.astype(str).values, k),
-        split=split,
-        finding=np.tile(np.asarray(findings, dtype=object), n),
-        label=np.asarray(y, dtype=float).ravel(),
-    )
-    t = pd.concat(
-        [
-            pd.DataFrame(
-                dict(
-                    cases,
-                    output='fused' if key == 'fused' else 'size',
-                    size=0 if key == 'fused' else int(key),
-                    logit=np.asarray(z, dtype=float).ravel(),
-                )
-            )
-            for key, z in outputs.items()
-        ],
-        ignore_index=True,
-    )
-    t['prob'] = 1 / (1 + np.exp(-t.logit))
-    return t[PREDICTION_COLUMNS]
-
-# %% ../nbs/05_train.ipynb #f6280127
-def write_run(run_dir, card: dict, predictions: pd.DataFrame) -> Path:
-    "Write a run's `run.json` and `predictions.csv.gz` into `run_dir`, each atomically."
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    for name, write in (
-        ('predictions.csv.gz', lambda p: predictions.to_csv(p, index=False, compression='gzip')),
-        ('run.json', lambda p: p.write_text(json.dumps(card, indent=1))),
-    ):
-        tmp = run_dir / f'.{name}.part'
-        write(tmp)
-        os.replace(tmp, run_dir / name)
-    return run_dir
-
-
-def _finish_run(out_dir: Path, cfg: TrainConfig, cache_dir, device, fast: bool = False):
-    "After training: refuse a run without a model; score the best model once on the validation and test splits (validation: what later choices are made on) and write the run's card and predictions."
-    best = out_dir / 'best.pt'
-    if not best.exists():
-        raise RuntimeError(
-            f'Training in {out_dir} ended without a model: no epoch had a defined validation AUC (epochs={cfg.epochs}; '
-            f'does every finding have positives and negatives in the validation split?).'
-        )
-    pred = out_dir / 'predictions.csv.gz'
-    if pred.exists() and pred.stat().st_mtime >= best.stat().st_mtime and (out_dir / 'run.json').exists():
-        return
-    model = load_trained(best, device)
-    try:
-        test = CachedImages(cache_dir, 'test', cfg.findings)
-    except ValueError as e:
-        print(f'No test predictions for {out_dir}: {e}')
-        return
-    tables = []
-    for split, ds in (('val', CachedImages(cache_dir, 'val', cfg.findings)), ('test', test)):
-        out = predict(model, ds, logits=True)
-        tables.append(prediction_table(ds.table, out.pop('y'), out, cfg.findings, split))
-    write_run(
-        out_dir,
-        model_card(
-            cfg,
-            count_parameters(model),
-            cache=str(Path(cache_dir).resolve()),
-            precision='bf16 autocast' if fast else 'float32',
-            selected=cfg.select,
-        ),
-        pd.concat(tables, ignore_index=True),
-    )
-
-# %% ../nbs/05_train.ipynb #2b10699e
-def read_run(run_dir) -> tuple:
-    "(card, predictions) of one run folder written by `fit` (or `write_run`)."
-    run_dir = Path(run_dir)
-    if not (run_dir / 'run.json').is_file():
-        raise FileNotFoundError(f'{run_dir} holds no run.json: not a finished training run.')
-    return json.loads((run_dir / 'run.json').read_text()), pd.read_csv(
-        run_dir / 'predictions.csv.gz', dtype={'image_id': str, 'patient': str}
-    )
-
-# %% ../nbs/05_train.ipynb #6893e5a5
-@dataclass
-class TrainedRun:
-    "What `fit` returns: the run's folder, its config (findings filled in) and the per-epoch history; `.model()` and `.predictions()` load what it wrote."
-
-    dir: Path
-    config: TrainConfig
-    history: pd.DataFrame
-
-    def model(self, device='cpu'):
-        return load_trained(self.dir / 'best.pt', device)
-
-    def predictions(self) -> pd.DataFrame:
-        return read_run(self.dir)[1]

@@ -23,7 +23,7 @@ from ssbn_course.layouts import _write_dicom, write_phantom_dataset
 from ssbn_course.stats import paired_bootstrap
 from ssbn_course.models import build_encoder, build_model
 from ssbn_course.ssbn import convert_to_ssbn
-from ssbn_course.train import CheckpointError, load_checkpoint, save_checkpoint
+from ssbn_course.runs import CheckpointError, load_checkpoint, save_checkpoint
 
 EXE = str(Path(sys.executable).parent / 'ssbn-course')
 
@@ -377,7 +377,9 @@ def test_a_finished_run_is_reused_not_retrained_and_another_config_is_trained(ca
     "fit_once takes a sibling chapter's run of exactly the same config and data (loadable, same predictions, card says where from); any other config trains."
     from ssbn_course.data import learnable_findings
     from ssbn_course.store import fit_once
-    from ssbn_course.train import TrainConfig, fit, load_trained, read_run
+    from ssbn_course.config import TrainConfig
+    from ssbn_course.train import fit
+    from ssbn_course.runs import load_trained, read_run
 
     cfg = TrainConfig(
         sizes=(32,), epochs=1, batch_size=8, max_steps=2, seed=3, findings=learnable_findings(cache64)
@@ -403,7 +405,9 @@ def test_models_trained_side_by_side_match_one_trained_alone_and_a_failing_one_s
     import torch
     from ssbn_course.data import learnable_findings
     from ssbn_course.store import fit_many
-    from ssbn_course.train import TrainConfig, fit, read_run
+    from ssbn_course.config import TrainConfig
+    from ssbn_course.train import fit
+    from ssbn_course.runs import read_run
 
     cfg = TrainConfig(sizes=(32,), epochs=1, batch_size=8, max_steps=3, seed=0, findings=learnable_findings(cache64))
     jobs = [
@@ -433,7 +437,7 @@ def test_models_trained_side_by_side_match_one_trained_alone_and_a_failing_one_s
 
 # --- fusion and recipes chosen on validation ---------------------------------------------------------------------------
 def _stored_run(d, kind, sizes, split='test'):
-    from ssbn_course.train import prediction_table, write_run
+    from ssbn_course.runs import prediction_table, write_run
 
     cases = pd.DataFrame(dict(image_id=['a', 'b', 'c', 'd'], patient=['1', '2', '3', '4']))
     y = np.array([[1.0], [0.0], [1.0], [0.0]])
@@ -453,7 +457,7 @@ def test_stacking_a_run_without_validation_predictions_or_sizes_is_refused(tmp_p
 
 
 def test_an_unknown_distillation_is_refused(cache64, tmp_path):
-    from ssbn_course.train import TrainConfig
+    from ssbn_course.config import TrainConfig
 
     with pytest.raises(ValueError, match=r"distill='kd' \(one of \['none', 'inplace', 'ensemble'\]\)"):
         TrainConfig(sizes=(32, 64), distill='kd')

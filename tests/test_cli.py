@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from ssbn_course.train import load_checkpoint
+from ssbn_course.runs import load_checkpoint
 
 EXE = str(Path(sys.executable).parent / 'ssbn-course')
 

@@ -8,7 +8,7 @@ import torch
 from ssbn_course.evaluate import find_experiments, grad_cam, roc_points
 from ssbn_course.experiments import auc_results
 from ssbn_course.store import SINGLE, scores
-from ssbn_course.train import prediction_table
+from ssbn_course.runs import prediction_table
 from ssbn_course.external import harmonise_labels, harmonise_scores
 from ssbn_course.models import build_model
 from ssbn_course.resolution import best_size, resolution_ratio

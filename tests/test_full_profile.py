@@ -135,7 +135,10 @@ def test_11_inference_full(full):
 
 
 def test_an_interrupted_full_size_run_resumes_exactly(full):
-    from ssbn_course.train import Callback, TrainConfig, fit, load_checkpoint
+    from ssbn_course.callbacks import Callback
+    from ssbn_course.config import TrainConfig
+    from ssbn_course.train import fit
+    from ssbn_course.runs import load_checkpoint
 
     class KillAt(Callback):
         "Stop before global step `n`, as a kill would."

@@ -17,7 +17,7 @@ from PIL import Image
 from ssbn_course.data import ImageReadError, load_table, prepare, read_image
 from ssbn_course.layouts import NIH_FINDINGS, _write_dicom
 from ssbn_course.stats import per_finding_auc
-from ssbn_course.train import TrainConfig
+from ssbn_course.config import TrainConfig
 
 CASES = Counter()  # generated cases per test, printed by conftest's terminal summary
 SETTINGS = dict(
@@ -218,7 +218,7 @@ def test_training_labels_and_batch_sizes(values, n_findings, batch_size, accumul
     "Labels outside {0, 1, NaN} and micro-batches of one image are refused with the finding, value and sizes named, before any training."
     import torch
     from types import SimpleNamespace
-    from ssbn_course.train import check_trainable
+    from ssbn_course.config import check_trainable
 
     CASES['training labels and batches'] += 1
     findings = ['Nodule', 'Mass', 'Edema'][:n_findings]

@@ -225,7 +225,8 @@ def cmd_batch(a) -> int:
 
 def cmd_train(a) -> int:
     "`ssbn-course train`: one model on a prepared cache (under torchrun: one process per GPU, gloo on CPU)."
-    from ssbn_course.train import TrainConfig, fit
+    from ssbn_course.config import TrainConfig
+    from ssbn_course.train import fit
 
     given = dict(
         arch=a.arch,

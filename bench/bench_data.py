@@ -15,7 +15,9 @@ import numpy as np
 import torch
 from ssbn_course.phantoms import sample_spec, render_phantom
 from ssbn_course.layouts import write_phantom_dataset
-from ssbn_course.data import prepare, CachedImages, multi_size_batch, read_image, letterbox
+from ssbn_course.cache import prepare, letterbox
+from ssbn_course.batches import CachedImages, multi_size_batch
+from ssbn_course.data import read_image
 
 
 def _render(i):

@@ -1,7 +1,7 @@
 """Why sharing can hurt, measured: train one SSBN model of the quick recipe on a cache with `train.GradientCosine`
 watching, and print the mean cosine similarity of each pair of sizes' gradients on the shared weights, per epoch.
 
-    python bench/gradient_cosine.py --cache RUN/02_data/cache-phantoms-nih-...-128 --out /tmp/cosine [--every 10]
+    python bench/gradient_cosine.py --cache RUN/<chapter>/cache-phantoms-nih-...-128 --out /tmp/cosine [--every 10]
 
 Every other setting is the quick profile's (`train_config`); `--distill inplace` watches a distilled run instead.
 docs/quick_profile.md records what this printed, and on which machine.
@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 import pandas as pd
 from ssbn_course.core import profile_config
-from ssbn_course.data import learnable_findings
+from ssbn_course.cache import learnable_findings
 from ssbn_course.callbacks import GradientCosine
 from ssbn_course.train import fit
 from ssbn_course.config import train_config

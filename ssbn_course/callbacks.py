@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
-from .data import multi_size_batch
+from .batches import multi_size_batch
 from .ssbn import masked_bce, ssbn_layers
-from .runs import collate
+from .batches import collate
 
 # %% auto #0
 __all__ = ['Callback', 'StepCheckpoints', 'Progress', 'size_gradients', 'GradientCosine']

@@ -12,7 +12,7 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 import torch
-from .data import CachedImages
+from .batches import CachedImages
 from .ssbn import DISTILLATIONS
 
 # %% auto #0

@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import torch
 from .core import profile_config, resize
-from .data import multi_size_batch
+from .batches import multi_size_batch
 from .models import SizeEnsemble
 from .stats import auc_midrank, delong_table, paired_bootstrap
 from .store import RunStore
 from .runs import predict
-from .data import ensure_cache
+from .cache import ensure_cache
 from .experiments import run_comparison
 
 # %% auto #0

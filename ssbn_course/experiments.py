@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .data import learnable_findings
+from .cache import learnable_findings
 from ssbn_course.stats import (
     auc_midrank,
     interval,

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .data import prepare
+from .cache import prepare
 from .stats import bootstrap_aucs, interval, per_finding_auc
 from .store import RunStore, write_ensemble
 from .runs import load_trained, predict, prediction_table, write_run

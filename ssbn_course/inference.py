@@ -12,12 +12,13 @@ import warnings
 import numpy as np
 import pandas as pd
 import torch
-from .data import multi_size_batch
+from .batches import multi_size_batch
 from .models import SizeEnsemble, nearest_size
 from .ssbn import add_size, recalibrate_bn, ssbn_layers
 from .stats import interval, paired_bootstrap, resample_weights, resampled_aucs, verdict_column
 from .store import ENSEMBLE, SINGLE, SSBN, run_name
-from .runs import collate, predict
+from .batches import collate
+from .runs import predict
 
 # %% auto #0
 __all__ = ['UNSEEN_METHODS', 'UNSEEN_VERDICTS', 'size_subsets', 'subset_name', 'flops_per_image', 'seconds_per_image',

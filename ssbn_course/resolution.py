@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import PROFILES
-from .data import learnable_findings
+from .cache import learnable_findings
 from .experiments import auc_results
 from .stats import resample_weights, verdict_column, weighted_auc
 from .store import SINGLE, fit_many, read_store

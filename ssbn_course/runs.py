@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from .data import CachedImages, multi_size_batch
-from .models import build_model, count_parameters
+from .batches import CachedImages, collate, multi_size_batch
 from .config import TrainConfig
+from .models import build_model, count_parameters
 
 # %% auto #0
 __all__ = ['PREDICTION_COLUMNS', 'SINGLE', 'ENSEMBLE', 'SSBN', 'RUN_KINDS', 'CheckpointError', 'save_checkpoint',
-           'load_checkpoint', 'collate', 'predict', 'load_trained', 'model_card', 'prediction_table', 'write_run',
-           'finish_run', 'read_run', 'TrainedRun']
+           'load_checkpoint', 'predict', 'load_trained', 'model_card', 'prediction_table', 'write_run', 'finish_run',
+           'read_run', 'TrainedRun']
 
 # %% ../nbs/05e_runs.ipynb #a022ca9e
 class CheckpointError(RuntimeError):
@@ -55,12 +55,6 @@ def load_checkpoint(path, map_location='cpu') -> dict:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:
         raise CheckpointError(f'{path} cannot be loaded ({type(e).__name__}): the file is corrupt or truncated.') from e
-
-# %% ../nbs/05e_runs.ipynb #a2779aef
-def collate(ds, idx) -> tuple:
-    "Images `idx` of dataset `ds` as one batch: (uint8 images, labels)."
-    items = [ds[int(i)] for i in idx]
-    return torch.stack([x for x, _ in items]), torch.stack([y for _, y in items])
 
 # %% ../nbs/05e_runs.ipynb #702355f9
 @torch.no_grad()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .data import cache_source
+from .cache import cache_source
 from .runs import PREDICTION_COLUMNS, RUN_KINDS, ENSEMBLE, SINGLE, SSBN, load_trained, read_run, write_run
 from .train import fit
 

@@ -21,11 +21,12 @@ from ssbn_course.core import (
     seed_everything,
     wrap_ddp,
 )
-from .data import CachedImages, multi_size_batch
+from .batches import CachedImages, multi_size_batch
 from .models import build_model
 from .stats import mean_auc, per_finding_auc
 from .config import TrainConfig, fast_math, training_data
-from .runs import CheckpointError, TrainedRun, collate, finish_run, load_checkpoint, predict, save_checkpoint
+from .runs import CheckpointError, TrainedRun, finish_run, load_checkpoint, predict, save_checkpoint
+from .batches import collate
 from .callbacks import Progress, StepCheckpoints
 from .ssbn import multi_size_loss
 

@@ -17,7 +17,9 @@ import pytest
 import torch
 from PIL import Image
 from conftest import write_grid
-from ssbn_course.data import ImageReadError, load_table, prepare, read_image
+from ssbn_course.data import ImageReadError, read_image
+from ssbn_course.loaders import load_table
+from ssbn_course.cache import prepare
 from ssbn_course.stats import bootstrap_aucs
 from ssbn_course.layouts import _write_dicom, write_phantom_dataset
 from ssbn_course.stats import paired_bootstrap
@@ -375,7 +377,7 @@ def test_a_killed_prepare_resumes_to_the_same_cache(tmp_path):
 # --- a model is trained once per course run ------------------------------------------------------------------------
 def test_a_finished_run_is_reused_not_retrained_and_another_config_is_trained(cache64, tmp_path):
     "fit_once takes a sibling chapter's run of exactly the same config and data (loadable, same predictions, card says where from); any other config trains."
-    from ssbn_course.data import learnable_findings
+    from ssbn_course.cache import learnable_findings
     from ssbn_course.store import fit_once
     from ssbn_course.config import TrainConfig
     from ssbn_course.train import fit
@@ -403,7 +405,7 @@ def test_a_finished_run_is_reused_not_retrained_and_another_config_is_trained(ca
 def test_models_trained_side_by_side_match_one_trained_alone_and_a_failing_one_stops_no_other(cache64, tmp_path):
     "fit_many on 2 processes: every good job finishes even when one fails (its error raised after them), and a worker's model equals the same config trained in this process on as many threads."
     import torch
-    from ssbn_course.data import learnable_findings
+    from ssbn_course.cache import learnable_findings
     from ssbn_course.store import fit_many
     from ssbn_course.config import TrainConfig
     from ssbn_course.train import fit

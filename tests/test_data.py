@@ -6,15 +6,10 @@ import pandas as pd
 import pydicom
 import pytest
 from PIL import Image
-from ssbn_course.data import (
-    load_table,
-    load_chexpert,
-    prepare,
-    read_image,
-    ImageReadError,
-    CachedImages,
-    check_patient_splits,
-)
+from ssbn_course.loaders import load_table, load_chexpert
+from ssbn_course.cache import prepare
+from ssbn_course.data import read_image, ImageReadError, check_patient_splits
+from ssbn_course.batches import CachedImages
 
 
 def _copy(src, tmp_path):
@@ -344,7 +339,8 @@ def test_data_prep_readme_states_the_code_defaults():
     import re
     from ssbn_course.course.cli import _parser
     from ssbn_course.course.runner import course_dir
-    from ssbn_course.data import load_nih, NIH_ENTRY_FILES, UNCERTAINTY_POLICIES, BLANK_POLICIES, VINDR_GLOBAL
+    from ssbn_course.loaders import load_nih, NIH_ENTRY_FILES, UNCERTAINTY_POLICIES, BLANK_POLICIES
+    from ssbn_course.data import VINDR_GLOBAL
 
     text = (course_dir() / 'data_prep/README.md').read_text()
     chex = inspect.signature(load_chexpert).parameters
@@ -364,15 +360,15 @@ def test_data_prep_readme_states_the_code_defaults():
 
 
 def test_chapter_2_reads_chexpert_as_commonly_downloaded(chexpert_dir, tmp_path):
-    "The data chapter, end to end through papermill, on the top-level CheXpert folder: the labels it caches are the standard layout's."
+    "The cache chapter (2b: its loader, then `prepare`), end to end through papermill, on the top-level CheXpert folder: the labels it caches are the standard layout's."
     from ssbn_course.course.runner import course_dir, run_notebook
 
     top = shutil.copytree(chexpert_dir / 'CheXpert-v1.0-small', tmp_path / 'chexpert-download')
     out = tmp_path / 'ch2'
     r = run_notebook(
-        course_dir() / 'nbs/02_data.ipynb',
-        out / '02_data.ipynb',
-        dict(out_dir=str(out), data_dir=str(top), dataset='chexpert', max_size=64, sizes=[32, 64]),
+        course_dir() / 'nbs/02b_cache.ipynb',
+        out / '02b_cache.ipynb',
+        dict(out_dir=str(out), data_dir=str(top), dataset='chexpert', max_size=64),
         cwd=tmp_path,
     )
     assert r['status'] == 'ok', f'failed at cell {r["cell"]}: {r["error"]}'

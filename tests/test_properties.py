@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image
-from ssbn_course.data import ImageReadError, load_table, prepare, read_image
+from ssbn_course.data import ImageReadError, read_image
+from ssbn_course.loaders import load_table
+from ssbn_course.cache import prepare
 from ssbn_course.layouts import NIH_FINDINGS, _write_dicom
 from ssbn_course.stats import per_finding_auc
 from ssbn_course.config import TrainConfig

@@ -106,7 +106,7 @@ def test_docs_errors_are_clear(tmp_path, capsys):
 def test_docs_without_outputs_builds_in_seconds(tmp_path):
     assert main(['docs', '--out', str(tmp_path / 's'), '--no-execute', '--only', '01_phantoms']) == 0
     import inspect
-    from ssbn_course.data import load_chexpert
+    from ssbn_course.loaders import load_chexpert
 
     assert (
         inspect.signature(load_chexpert).parameters['policy'].default == 'ignore'

@@ -146,7 +146,7 @@ def cmd_run(a) -> int:
 
 def cmd_prepare(a) -> int:
     "`ssbn-course prepare`: a downloaded dataset (or phantoms written first) cached at `--max-size`."
-    from ssbn_course.data import prepare
+    from ssbn_course.cache import prepare
 
     src, dataset = a.src, a.dataset
     if a.max_size < 32:

@@ -17,7 +17,8 @@ import pandas as pd
 from ssbn_course.core import profile_config
 from ssbn_course.cache import learnable_findings
 from ssbn_course.experiments import auc_results
-from ssbn_course.store import fit_many, read_store
+from ssbn_course.jobs import fit_many
+from ssbn_course.store import read_store
 from ssbn_course.config import train_config
 
 

@@ -176,7 +176,7 @@ def training_data(cache_dir, cfg: TrainConfig, world: int = 1, rank: int = 0) ->
         raise ValueError(
             'Cannot learn '
             + ', '.join(f'{f!r} ({m} positive, {n} negative training images)' for f, (m, n) in one_class.items())
-            + f' from the train split of {cache_dir}: a finding needs both. Leave it out (`data.learnable_findings` lists those that have both).'
+            + f' from the train split of {cache_dir}: a finding needs both. Leave it out (`cache.learnable_findings` lists those that have both).'
         )
     val_ds = CachedImages(cache_dir, 'val', cfg.findings)
     if (unscored := one_class_findings(val_ds)) and rank == 0:

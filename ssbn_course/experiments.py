@@ -20,7 +20,9 @@ from ssbn_course.stats import (
     verdict_column,
 )
 from .fusion import write_stacked
-from .store import ENSEMBLE, SINGLE, SSBN, Scores, fit_many, read_store, scores, select, write_ensemble
+from .runs import ENSEMBLE, SINGLE, SSBN
+from .store import Scores, read_store, scores, select, write_ensemble
+from .jobs import fit_many
 from .config import train_config
 
 # %% auto #0

@@ -8,7 +8,8 @@ import warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .store import ENSEMBLE, SSBN, card_kind
+from .runs import ENSEMBLE, SSBN
+from .store import card_kind
 from .runs import PREDICTION_COLUMNS, read_run, write_run
 
 # %% auto #0

@@ -16,7 +16,8 @@ from .batches import multi_size_batch
 from .models import SizeEnsemble, nearest_size
 from .ssbn import add_size, recalibrate_bn, ssbn_layers
 from .stats import interval, paired_bootstrap, resample_weights, resampled_aucs, verdict_column
-from .store import ENSEMBLE, SINGLE, SSBN, run_name
+from .runs import ENSEMBLE, SINGLE, SSBN
+from .store import run_name
 from .batches import collate
 from .runs import predict
 

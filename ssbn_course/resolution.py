@@ -11,7 +11,9 @@ from .core import PROFILES
 from .cache import learnable_findings
 from .experiments import auc_results
 from .stats import resample_weights, verdict_column, weighted_auc
-from .store import SINGLE, fit_many, read_store
+from .runs import SINGLE
+from .jobs import fit_many
+from .store import read_store
 from .config import train_config
 
 # %% auto #0

@@ -5,20 +5,15 @@
 # %% ../nbs/05a_store.ipynb #ff25836c
 from __future__ import annotations
 import json
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .cache import cache_source
 from .runs import PREDICTION_COLUMNS, RUN_KINDS, ENSEMBLE, SINGLE, SSBN, load_trained, read_run, write_run
-from .train import fit
 
 # %% auto #0
 __all__ = ['RUN_FIELDS', 'SELECT_FIELDS', 'run_name', 'card_kind', 'RunStore', 'read_store', 'select', 'Scores', 'scores',
-           'outputs', 'run_model', 'run_cache', 'write_ensemble', 'find_run', 'reuse_run', 'fit_once',
-           'train_processes', 'fit_many']
+           'outputs', 'run_model', 'run_cache', 'write_ensemble']
 
 # %% ../nbs/05a_store.ipynb #a26e9e47
 def run_name(kind: str, variant: str, sizes: str, output: str = 'fused', size: int = 0) -> str:
@@ -265,144 +260,3 @@ def write_ensemble(out_dir, member_dirs) -> Path:
         members=[Path(d).resolve().relative_to(Path(out_dir).resolve().parent).as_posix() for d in member_dirs],
     )
     return write_run(out_dir, card, t[PREDICTION_COLUMNS])
-
-
-def find_run(store, cache_dir, config) -> Path | None:
-    "The folder of a finished run in `store` (a `RunStore`, or a folder such as the course run's) that trained exactly `config` on the same dataset as `cache_dir`, if there is one."
-    store = store if isinstance(store, RunStore) else RunStore(store) if store else None
-    if store is None or not len(store):
-        return None
-    want, source = config.identity(), cache_source(cache_dir)
-    for r in store.runs.itertuples():
-        if r.card.get('identity') == want and r.card.get('cache') and cache_source(r.card['cache']) == source:
-            return r.dir
-    return None
-
-
-def reuse_run(done, out_dir) -> Path:
-    "Finished run `done` copied to `out_dir` (checkpoints hard-linked where the disk allows), its card naming where it came from: a model is trained once per course run."
-    card, preds = read_run(done)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for f in Path(done).iterdir():
-        if f.is_file() and f.name not in ('run.json', 'predictions.csv.gz'):
-            (out_dir / f.name).unlink(missing_ok=True)
-            try:
-                os.link(f, out_dir / f.name)
-            except OSError:
-                shutil.copy2(f, out_dir / f.name)
-    write_run(
-        out_dir, dict(card, reused_from=str(Path(done).resolve())), preds
-    )  # the card last: a run is finished when it has one
-    return out_dir
-
-
-def fit_once(cache_dir, out_dir, config, reuse_from=None, progress: bool = True) -> Path:
-    "`fit` `config` into `out_dir`, unless a finished run of exactly it on the same data is under `reuse_from`: then that run is reused (`reuse_run`). Returns the run's folder."
-    done = None if (Path(out_dir) / 'run.json').exists() else find_run(reuse_from, cache_dir, config)
-    if done:
-        if progress:
-            print(
-                f'{Path(out_dir).name}: reused {done} (trained earlier in this course run with the same configuration and data)'
-            )
-        return reuse_run(done, out_dir)
-    return fit(cache_dir, out_dir, config, progress=progress).dir
-
-# %% ../nbs/05a_store.ipynb #f1a2b3c5
-def train_processes(n_jobs: int, device=None) -> int:
-    """How many of `n_jobs` models to train at once: `SSBN_TRAIN_PROCESSES` if set; else one on a GPU, and on the CPU one per thread
-    of this process's budget (`torch.get_num_threads()`, which a batch's `OMP_NUM_THREADS` lowers), at most 4."""
-    import os
-    import torch
-    from ssbn_course.core import default_device
-
-    if v := os.environ.get('SSBN_TRAIN_PROCESSES', '').strip():
-        if not v.isdigit() or int(v) < 1:
-            raise ValueError(
-                f'SSBN_TRAIN_PROCESSES={v!r}: set it to a whole number of processes, 1 or more (1 trains one model at a time).'
-            )
-        return min(int(v), max(n_jobs, 1))
-    if torch.device(device or default_device()).type != 'cpu':
-        return 1
-    return max(1, min(n_jobs, torch.get_num_threads(), 4))
-
-
-def _train_worker(threads: int):
-    "Initializer of a training process: it dies with the notebook's kernel and uses its share of the CPU threads."
-    import torch
-    from ssbn_course.core import die_with_parent
-
-    die_with_parent()
-    torch.set_num_threads(threads)
-
-
-def _epochs_done(out_dir, config) -> int:
-    "Epochs of `config` finished in `out_dir`: from its metrics.csv, all of them once its card is written."
-    if (Path(out_dir) / 'run.json').is_file():
-        return config.epochs
-    try:
-        return min(config.epochs, len(pd.read_csv(Path(out_dir) / 'metrics.csv')))
-    except (FileNotFoundError, pd.errors.EmptyDataError):
-        return 0
-
-
-def fit_many(cache_dir, jobs, reuse_from=None, processes: int | None = None, progress: bool = True) -> list:
-    """`fit_once` for each `(out_dir, config)` of `jobs`, `processes` at a time (default: `train_processes`), each in its own process
-    with its share of the CPU threads; returns the run folders in the order of `jobs`. A failing job stops none of the others:
-    they finish (their runs kept), then the first error is raised."""
-    import concurrent.futures as cf
-    import multiprocessing as mp
-    import torch
-    from tqdm.auto import tqdm
-    from ssbn_course.store import (
-        _train_worker,
-        fit_once as fit_job,
-    )  # the library's, not a notebook's copy: a new process can import only those
-
-    jobs = [(Path(d), c) for d, c in jobs]
-    reuse_from = RunStore(reuse_from) if reuse_from else None  # the cards read once for every job
-    finished = lambda d, c: (d / 'run.json').is_file() or find_run(reuse_from, cache_dir, c) is not None
-    runs = {
-        i: fit_once(cache_dir, d, c, reuse_from, progress) for i, (d, c) in enumerate(jobs) if finished(d, c)
-    }  # nothing to train: no process to start
-    todo = [i for i in range(len(jobs)) if i not in runs]
-    n = processes or train_processes(len(todo))
-    if n <= 1 or len(todo) <= 1:
-        runs.update({i: fit_once(cache_dir, *jobs[i], reuse_from, progress) for i in todo})
-        return [runs[i] for i in range(len(jobs))]
-    threads = max(1, torch.get_num_threads() // n)
-    longest_first = sorted(todo, key=lambda i: -jobs[i][1].epochs * sum(s * s for s in jobs[i][1].sizes))
-    total = sum(jobs[i][1].epochs for i in todo)
-    bar = tqdm(total=total, unit='epoch', desc=f'training {len(todo)} models, {n} at a time', disable=not progress)
-    pool = cf.ProcessPoolExecutor(
-        n, mp_context=mp.get_context('spawn'), initializer=_train_worker, initargs=(threads,)
-    )  # spawn: forking after torch started its threads is unsafe
-    try:
-        futures = {pool.submit(fit_job, cache_dir, jobs[i][0], jobs[i][1], reuse_from, False): i for i in longest_first}
-        pending = set(futures)
-        while pending:
-            _, pending = cf.wait(pending, timeout=2)
-            bar.n = sum(_epochs_done(*jobs[i]) for i in todo)
-            bar.refresh()
-    except BaseException:  # an interrupt: stop the workers now, not after their models
-        for p in list((getattr(pool, '_processes', None) or {}).values()):
-            p.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    bar.close()
-    failed = [
-        (jobs[i][0], f.exception()) for f, i in sorted(futures.items(), key=lambda t: t[1]) if f.exception() is not None
-    ]
-    if any(isinstance(e, cf.process.BrokenProcessPool) for _, e in failed):
-        raise RuntimeError(
-            f'A training process ended abruptly (killed, or out of memory); the models it had not finished: {[str(d) for d, _ in failed]}. '
-            "Run again to resume them. In a script, start the course's training under `if __name__ == '__main__':` "
-            '(its processes re-import the script), or set SSBN_TRAIN_PROCESSES=1.'
-        ) from None
-    for d, e in failed:
-        print(f'Training {d} failed: {type(e).__name__}: {e}')
-    if failed:
-        raise failed[0][1] from None
-    runs.update({i: f.result() for f, i in futures.items()})
-    return [runs[i] for i in range(len(jobs))]

@@ -378,7 +378,7 @@ def test_a_killed_prepare_resumes_to_the_same_cache(tmp_path):
 def test_a_finished_run_is_reused_not_retrained_and_another_config_is_trained(cache64, tmp_path):
     "fit_once takes a sibling chapter's run of exactly the same config and data (loadable, same predictions, card says where from); any other config trains."
     from ssbn_course.cache import learnable_findings
-    from ssbn_course.store import fit_once
+    from ssbn_course.jobs import fit_once
     from ssbn_course.config import TrainConfig
     from ssbn_course.train import fit
     from ssbn_course.runs import load_trained, read_run
@@ -406,7 +406,7 @@ def test_models_trained_side_by_side_match_one_trained_alone_and_a_failing_one_s
     "fit_many on 2 processes: every good job finishes even when one fails (its error raised after them), and a worker's model equals the same config trained in this process on as many threads."
     import torch
     from ssbn_course.cache import learnable_findings
-    from ssbn_course.store import fit_many
+    from ssbn_course.jobs import fit_many
     from ssbn_course.config import TrainConfig
     from ssbn_course.train import fit
     from ssbn_course.runs import read_run

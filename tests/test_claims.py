@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 from hypothesis import given, settings, strategies as st
 from ssbn_course.experiments import compare, difference_sentence, headline_comparisons
-from ssbn_course.store import ENSEMBLE, SINGLE, SSBN, read_store, scores
+from ssbn_course.runs import ENSEMBLE, SINGLE, SSBN
+from ssbn_course.store import read_store, scores
 from ssbn_course.runs import prediction_table, write_run
 
 FINDINGS = ['Nodule', 'Effusion', 'Cardiomegaly']

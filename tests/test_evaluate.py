@@ -7,7 +7,8 @@ import pytest
 import torch
 from ssbn_course.evaluate import find_experiments, grad_cam, roc_points
 from ssbn_course.experiments import auc_results
-from ssbn_course.store import SINGLE, scores
+from ssbn_course.runs import SINGLE
+from ssbn_course.store import scores
 from ssbn_course.runs import prediction_table
 from ssbn_course.external import harmonise_labels, harmonise_scores
 from ssbn_course.models import build_model

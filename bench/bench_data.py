@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 import numpy as np
 import torch
-from ssbn_course.phantoms import sample_spec, render_phantom
+from ssbn_course.phantoms import sample_spec
+from ssbn_course.drawing import render_phantom
 from ssbn_course.layouts import write_phantom_dataset
 from ssbn_course.cache import prepare, letterbox
 from ssbn_course.batches import CachedImages, multi_size_batch

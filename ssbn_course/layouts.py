@@ -14,7 +14,9 @@ import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
 from .core import held_out_patients
-from .phantoms import FOV_MM, Lesion, PhantomSpec, render_phantom, sample_cohort, sample_spec, finding_boxes
+from .drawing import FOV_MM, render_phantom
+from .phantoms import Lesion, PhantomSpec, sample_cohort, sample_spec
+from .drawing import finding_boxes
 
 # %% auto #0
 __all__ = ['NIH_FINDINGS', 'NIH_COLUMNS', 'NIH_BBOX_COLUMNS', 'CHEXPERT_LABELS', 'CHEXPERT_COLUMNS', 'VINDR_LABELS',

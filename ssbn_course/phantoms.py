@@ -5,20 +5,15 @@
 # %% ../nbs/01_phantoms.ipynb #5de532d6
 from __future__ import annotations
 from dataclasses import dataclass, field
-from functools import lru_cache
 import numpy as np
 import pandas as pd
-from PIL import Image
-from scipy.ndimage import gaussian_filter
+from .drawing import FOV_MM, finding_boxes, lung_geometry, render_phantom
 
 # %% auto #0
-__all__ = ['FOV_MM', 'FINDINGS', 'PREVALENCE', 'SCALE', 'DRAWERS', 'DOMAIN', 'CTR_LIMIT', 'CTR_SD', 'Lesion', 'PhantomSpec',
-           'Canvas', 'draw_round', 'draw_consolidation', 'draw_effusion', 'draw_pneumothorax', 'draw_edema',
-           'draw_cardiomegaly', 'render_phantom', 'sample_spec', 'sample_cohort', 'finding_boxes', 'gray_image',
-           'downsample', 'finding_crops', 'finding_cnr', 'cnr_table']
+__all__ = ['FINDINGS', 'PREVALENCE', 'SCALE', 'DOMAIN', 'CTR_LIMIT', 'CTR_SD', 'Lesion', 'PhantomSpec', 'sample_spec',
+           'sample_cohort', 'gray_image', 'downsample', 'finding_crops', 'finding_cnr', 'cnr_table']
 
 # %% ../nbs/01_phantoms.ipynb #2c761c03
-FOV_MM = 400.0
 FINDINGS = ('Nodule', 'Mass', 'Pneumothorax', 'Cardiomegaly', 'Effusion', 'Edema', 'Consolidation')
 PREVALENCE = dict(
     Nodule=0.14, Mass=0.07, Pneumothorax=0.08, Cardiomegaly=0.10, Effusion=0.12, Edema=0.08, Consolidation=0.09
@@ -81,284 +76,12 @@ class PhantomSpec:
         "Cardiothoracic ratio: widest heart diameter over the widest inner thorax diameter."
         return 2 * self.heart_hw / (self.lung_gap + 4 * self.lung_hw)
 
-# %% ../nbs/01_phantoms.ipynb #7dfe9c09
-@lru_cache(maxsize=8)
-def _grid(n):
-    "Pixel-centre coordinates in mm, origin at the image centre, y pointing down."
-    c = (np.arange(n, dtype=np.float32) + 0.5) * (FOV_MM / n) - FOV_MM / 2
-    return c[None, :].repeat(n, 0), c[:, None].repeat(n, 1)
-
-
-@lru_cache(maxsize=8)
-def _textures(n):
-    "Two 2n x 2n texture banks (vessel markings, reticular pattern) shared by every phantom of size n."
-    rng = np.random.default_rng(1234)
-    px = FOV_MM / n
-    w = rng.standard_normal((2 * n, 2 * n), dtype=np.float32)
-    vessels = gaussian_filter(w, 2.5 / px) - 0.6 * gaussian_filter(w, 8 / px)
-    vessels /= vessels.std() + 1e-6
-    w = rng.standard_normal((2 * n, 2 * n), dtype=np.float32)
-    fine = gaussian_filter(w, max(0.6 / px, 0.35))
-    ret = np.clip(1 - np.abs(fine) / (fine.std() * 0.5 + 1e-6), 0, 1)  # ridges along zero crossings
-    return vessels.astype(np.float32), ret.astype(np.float32)
-
-
-@lru_cache(maxsize=8)
-def _noise_bank(n):
-    "A 2n x 2n bank of unit Gaussian noise; each phantom reads an n x n window at a seeded offset (5x cheaper than drawing it)."
-    return np.random.default_rng(4321).standard_normal((2 * n, 2 * n), dtype=np.float32)
-
-# %% ../nbs/01_phantoms.ipynb #d6c40226
-def _ramp(d, width):
-    "Soft inside-indicator: 1 well inside (d<0 outside), linear over `width`."
-    return np.clip(d / width + 0.5, 0, 1)
-
-
-def _win(spec, n, x, y, r):
-    "Pixel slices covering a disc of radius r mm around patient point (x, y)."
-    px = FOV_MM / n
-    ca, sa = np.cos(spec.angle), np.sin(spec.angle)
-    xi = ca * x - sa * y + spec.shift_x
-    yi = sa * x + ca * y + spec.shift_y
-    j0, j1 = int((xi - r + FOV_MM / 2) / px), int((xi + r + FOV_MM / 2) / px) + 2
-    i0, i1 = int((yi - r + FOV_MM / 2) / px), int((yi + r + FOV_MM / 2) / px) + 2
-    return slice(max(i0, 0), max(min(i1, n), 0)), slice(max(j0, 0), max(min(j1, n), 0))
-
-
-def _box(spec, n, x0, x1, y0, y1):
-    "Pixel slices covering the patient-space rectangle [x0, x1] x [y0, y1] mm (after the patient's rotation and shift)."
-    px = FOV_MM / n
-    ca, sa = np.cos(spec.angle), np.sin(spec.angle)
-    xs, ys = np.array([x0, x1, x0, x1]), np.array([y0, y0, y1, y1])
-    xi = ca * xs - sa * ys + spec.shift_x + FOV_MM / 2
-    yi = sa * xs + ca * ys + spec.shift_y + FOV_MM / 2
-    clamp = lambda v: min(max(int(v), 0), n)
-    return slice(clamp(yi.min() / px), clamp(yi.max() / px + 2)), slice(clamp(xi.min() / px), clamp(xi.max() / px + 2))
-
-# %% ../nbs/01_phantoms.ipynb #70e38e96
-def _full_mask(shape, ws, m):
-    out = np.zeros(shape, bool)
-    out[ws] = m
-    return out
-
-
-def _lung_geom(spec, side):
-    h = spec.diaphragm - spec.lung_top
-    return side * (spec.lung_gap / 2 + spec.lung_hw), spec.lung_top + 0.62 * h, 0.62 * h, h
-
-# %% ../nbs/01_phantoms.ipynb #43ebcf04
-@dataclass
-class Canvas:
-    "What a finding is drawn on: the attenuation image `A` and the lungs' vessel `markings` (both changed in place), the lungs, and each pixel's position in the patient (mm)."
-
-    A: np.ndarray
-    spec: PhantomSpec
-    X: np.ndarray
-    Y: np.ndarray
-    n: int
-    px: float  # mm per pixel
-    lungs: np.ndarray
-    markings: np.ndarray
-    reticular: np.ndarray  # the fine texture of interstitial fluid
-    with_masks: bool
-
-    @property
-    def edge(self) -> float:
-        return max(self.px, 1.0)
-
-    def mask(self, ws, inside):
-        "The finding's mask over the whole image (from its window `ws`), when masks are asked for."
-        return _full_mask(self.A.shape, ws, inside) if self.with_masks else None
-
-
-def draw_round(c: Canvas, l) -> np.ndarray | None:
-    "Nodule or mass: a disc `size_mm` across, lobulated by `extra['lobulation']`; a nodule's rim sharp (calcified), a mass's soft."
-    R = l.size_mm / 2
-    ws = _win(c.spec, c.n, l.x, l.y, 1.3 * R + 2 * c.px)
-    x, y = c.X[ws] - l.x, c.Y[ws] - l.y
-    r = np.sqrt(x * x + y * y)
-    lobe = l.extra.get('lobulation', 0.0)
-    if lobe:
-        r = r / (1 + lobe * np.sin(3 * np.arctan2(y, x) + l.extra.get('phase', 0.0)))
-    prof = _ramp(R - r, max((0.12 if l.kind == 'Nodule' else 0.35) * R, c.edge))
-    c.A[ws] += l.contrast * prof
-    return c.mask(ws, prof > 0.5)
-
-
-def draw_consolidation(c: Canvas, l) -> np.ndarray | None:
-    "Consolidation: air replaced by fluid in overlapping blobs inside the lung, towards soft-tissue density; the vessels inside lose their margins."
-    blobs = l.extra['blobs']
-    ws = _win(c.spec, c.n, l.x, l.y, max(np.hypot(dx, dy) + 2 * rb for dx, dy, rb in blobs))
-    x, y = c.X[ws] - l.x, c.Y[ws] - l.y
-    prof = np.zeros_like(x)
-    for dx, dy, rb in blobs:
-        prof = np.maximum(prof, np.exp(-((x - dx) ** 2 + (y - dy) ** 2) / (rb * rb)))
-    prof *= c.lungs[ws]
-    c.A[ws] += l.contrast * prof
-    c.markings[ws] *= 1 - prof  # no longer air around the vessels
-    return c.mask(ws, prof > 0.3)
-
-
-def draw_effusion(c: Canvas, l) -> np.ndarray | None:
-    "Effusion: fluid filling the lung base `size_mm` high on one side, climbing the lateral wall (the meniscus)."
-    spec = c.spec
-    cx, cy, b, h = _lung_geom(spec, l.side)
-    top = spec.diaphragm - l.size_mm
-    ws = _win(spec, c.n, cx, spec.diaphragm - l.size_mm / 2, max(spec.lung_hw, l.size_mm) + 30)
-    x, y = c.X[ws], c.Y[ws]
-    lateral = np.clip(l.side * (x - cx) / spec.lung_hw, -1, 1.2)
-    meniscus = top - 0.45 * l.size_mm * np.clip(lateral, 0, None) ** 2
-    prof = (
-        _ramp(y - meniscus, 5.0)
-        * _ramp(spec.diaphragm + 12 - y, 4.0)
-        * _ramp(1.25 - np.abs((x - cx) / spec.lung_hw), 0.1)
-    )
-    fill = prof * np.maximum(c.lungs[ws], 0.25)
-    c.A[ws] += l.contrast * fill
-    c.markings[ws] *= 1 - prof
-    return c.mask(ws, fill > 0.3)
-
-
-def draw_pneumothorax(c: Canvas, l) -> np.ndarray | None:
-    "Pneumothorax: the visceral pleural line `size_mm` from the chest wall at the apex, with no vessel markings beyond it."
-    spec = c.spec
-    cx, cy, b, h = _lung_geom(spec, l.side)
-    ws = _win(spec, c.n, cx, cy - 0.2 * h, max(spec.lung_hw, b) + 5)
-    x, y = c.X[ws], c.Y[ws]
-    r = np.sqrt(((x - cx) / spec.lung_hw) ** 2 + ((y - cy) / b) ** 2)
-    rp = 1 - l.size_mm / spec.lung_hw
-    apex = _ramp(cy + 0.15 * h - y, 10.0) * _ramp(l.side * (x - cx) + 0.3 * spec.lung_hw, 10.0)
-    region = _ramp((r - rp) * spec.lung_hw, c.edge) * c.lungs[ws] * apex
-    line = np.clip(1 - np.abs(r - rp) * spec.lung_hw / 0.8, 0, 1) * apex * c.lungs[ws]
-    c.A[ws] += l.contrast * line - 0.05 * region
-    c.markings[ws] *= 1 - region
-    return c.mask(ws, region > 0.5)
-
-
-def draw_edema(c: Canvas, l) -> np.ndarray | None:
-    "Edema: interstitial fluid over the lower two thirds of both lungs, a fine reticular texture."
-    spec = c.spec
-    h = spec.diaphragm - spec.lung_top
-    zone = (
-        c.lungs
-        * np.clip((c.Y - (spec.lung_top + 0.3 * h)) / (0.45 * h), 0, 1)
-        * np.clip(1.3 - np.abs(c.X) / (spec.lung_gap / 2 + 2 * spec.lung_hw), 0, 1)
-    )
-    c.A += l.contrast * zone * (0.35 + c.reticular)
-    return zone > 0.3 if c.with_masks else None
-
-
-def draw_cardiomegaly(c: Canvas, l) -> np.ndarray | None:
-    "Cardiomegaly: the heart is drawn with the anatomy, at the spec's `heart_hw`; here only its mask."
-    if not c.with_masks:
-        return None
-    hx, hy, hw = 0.25 * c.spec.heart_hw, c.spec.heart_y, c.spec.heart_hw
-    return ((c.X - hx) / hw) ** 2 + ((c.Y - hy) / (0.78 * hw)) ** 2 < 1
-
-
-DRAWERS = dict(
-    Nodule=draw_round,
-    Mass=draw_round,
-    Consolidation=draw_consolidation,
-    Effusion=draw_effusion,
-    Pneumothorax=draw_pneumothorax,
-    Edema=draw_edema,
-    Cardiomegaly=draw_cardiomegaly,
-)  # a finding's kind -> how it is drawn
-
-# %% ../nbs/01_phantoms.ipynb #0de7b250
-def render_phantom(spec: PhantomSpec, n: int = 512, with_masks: bool = False):
-    "Render `spec` as an n x n uint8 image (and, optionally, a dict of boolean masks per finding)."
-    if n < 8:
-        raise ValueError(f'A phantom needs at least 8 pixels a side, got n={n}.')
-    X0, Y0 = _grid(n)
-    px = FOV_MM / n
-    ca, sa = np.float32(np.cos(spec.angle)), np.float32(np.sin(spec.angle))
-    Xs, Ys = X0 - spec.shift_x, Y0 - spec.shift_y
-    X = ca * Xs + sa * Ys
-    Y = ca * Ys - sa * Xs  # patient coordinates of every pixel
-    edge = max(px, 2.0)
-    # body and soft tissue
-    body = _ramp(1 - np.sqrt((X / spec.thorax_hw) ** 2 + ((Y - 20) / 230) ** 2), edge / spec.thorax_hw * 3)
-    A = 0.5 * body
-    # lungs: ellipses cut by the diaphragm domes
-    h = spec.diaphragm - spec.lung_top
-    cy, b = spec.lung_top + 0.62 * h, 0.62 * h
-    lungs = np.zeros_like(X)
-    lung_r = np.ones_like(X)
-    for side in (-1, 1):
-        cx = side * (spec.lung_gap / 2 + spec.lung_hw)
-        ws = _win(spec, n, cx, cy, max(spec.lung_hw, b) + 10)
-        x, y = X[ws], Y[ws]
-        r = np.sqrt(((x - cx) / spec.lung_hw) ** 2 + ((y - cy) / b) ** 2)
-        dome = spec.diaphragm - spec.dome * (1 - np.minimum(((x - cx) / spec.lung_hw) ** 2, 1))
-        inside = np.minimum(_ramp((1 - r) * spec.lung_hw, edge), _ramp(dome - y, edge))
-        lungs[ws] = np.maximum(lungs[ws], inside)
-        lung_r[ws] = np.minimum(lung_r[ws], r)
-    A -= 0.36 * lungs
-    # mediastinum, spine, heart
-    # (each structure is drawn only inside the box it can reach: most of the image is untouched by any one of them)
-    wm = _box(spec, n, -35, 35, -FOV_MM, FOV_MM)
-    x, y = X[wm], Y[wm]
-    A[wm] += 0.10 * _ramp(18 - np.abs(x), edge) * body[wm] + 0.12 * _ramp(26 - np.abs(x + 4), 6.0) * _ramp(
-        spec.heart_y - y, 20.0
-    ) * _ramp(y - spec.lung_top + 30, 10.0)
-    hx, hy, hw = 0.25 * spec.heart_hw, spec.heart_y, spec.heart_hw
-    wh = _win(spec, n, hx, hy, hw + 10)
-    x, y = X[wh], Y[wh]
-    heart = _ramp((1 - np.sqrt(((x - hx) / hw) ** 2 + ((y - hy) / (0.78 * hw)) ** 2)) * hw, 6.0)
-    A[wh] += 0.22 * heart
-    # ribs (posterior, curving down laterally) and clavicles
-    wr = _box(spec, n, -spec.thorax_hw - 10, spec.thorax_hw + 10, spec.lung_top - 20, spec.diaphragm + 5)
-    x, y = X[wr], Y[wr]
-    phase = (y + 0.004 * x * x) / 23.0
-    f = phase - np.floor(phase)
-    ribs = (
-        _ramp(0.2 - np.abs(f - 0.2), 0.08)
-        * _ramp(np.abs(x) - 22, edge)
-        * _ramp(spec.diaphragm - y, 6)
-        * _ramp(y - spec.lung_top + 15, 6)
-        * body[wr]
-    )
-    A[wr] += 0.085 * ribs
-    reach = spec.lung_hw * 2 + spec.lung_gap / 2 + 5
-    for side in (-1, 1):
-        wc = _box(
-            spec,
-            n,
-            min(side * 12, side * reach),
-            max(side * 12, side * reach),
-            spec.lung_top - 12,
-            spec.lung_top + 16 + 0.12 * reach,
-        )
-        x, y = X[wc], Y[wc]
-        d = np.abs((y - (spec.lung_top + 2)) - 0.12 * (side * x - 20))
-        A[wc] += 0.16 * _ramp(6 - d, 2) * _ramp(side * x - 15, 3) * _ramp(reach - 5 - side * x, 6)
-    # vessel markings inside the lungs, stronger near the hila
-    vessels, reticular = _textures(n)
-    oy, ox = spec.texture % n, (spec.texture // n) % n
-    markings = vessels[oy : oy + n, ox : ox + n] * lungs * np.clip(1.2 - lung_r, 0, 1)
-    masks = {}
-    # findings
-    canvas = Canvas(A, spec, X, Y, n, px, lungs, markings, reticular[oy : oy + n, ox : ox + n], with_masks)
-    for l in spec.lesions:
-        m = DRAWERS[l.kind](canvas, l)  # draws into canvas.A and canvas.markings
-        if with_masks:
-            masks[l.kind] = m
-    A += 0.035 * markings
-    # detector: exposure, gamma, quantum noise
-    img = np.clip(A, 0, 1) ** spec.gamma * spec.exposure
-    ny, nx = np.random.default_rng(spec.seed).integers(0, n, 2)
-    img += _noise_bank(n)[ny : ny + n, nx : nx + n] * (spec.noise * (0.5 + img))
-    out = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
-    return (out, masks) if with_masks else out
-
 # %% ../nbs/01_phantoms.ipynb #18eb9c90
 DOMAIN = dict(noise=1.0, gamma=1.0, exposure=1.0)
 
 
 def _point_in_lung(rng, spec, side, rmax=0.75, low=False):
-    cx, cy, b, h = _lung_geom(spec, side)
+    cx, cy, b, h = lung_geometry(spec, side)
     for _ in range(100):
         u, v = rng.uniform(-1, 1, 2)
         if u * u + v * v > 1:
@@ -479,7 +202,7 @@ def sample_spec(
         L.append(Lesion('Consolidation', x, y, span, sr.uniform(0.12, 0.2), side, dict(blobs=blobs)))
     if sr.random() < p['Pneumothorax']:
         side = sr.choice([-1, 1])
-        cx, cy, b, h = _lung_geom(spec, side)
+        cx, cy, b, h = lung_geometry(spec, side)
         L.append(Lesion('Pneumothorax', cx, cy - 0.5 * b, sr.uniform(6, 30), sr.uniform(0.10, 0.16), side))
     return spec
 
@@ -491,16 +214,6 @@ def sample_cohort(n_patients: int, studies_per_patient: int = 2, seed: int = 0, 
         k = 1 + int(np.random.default_rng([seed, p, 10**6]).integers(0, max(2 * studies_per_patient - 1, 1)))
         specs += [sample_spec(seed, p, s, prevalence, domain) for s in range(k)]
     return specs
-
-
-def finding_boxes(masks: dict) -> dict:
-    "Bounding box (x, y, w, h) in pixels of every non-empty mask."
-    out = {}
-    for k, m in masks.items():
-        ys, xs = np.nonzero(m)
-        if len(xs):
-            out[k] = (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
-    return out
 
 # %% ../nbs/01_phantoms.ipynb #f17cdc16
 def gray_image(img):

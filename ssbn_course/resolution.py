@@ -170,7 +170,8 @@ SIZE_STATUS = (
 # %% ../nbs/09_resolution.ipynb #8b435f1c
 def generator_need(sizes, per_finding: int = 4, seed: int = 0, fraction: float = 0.8) -> pd.DataFrame:
     "Per phantom finding: its scale class, median extent (mm, and px at the smallest and largest size), median contrast-to-noise at each size (absolute), and the smallest size whose median CNR reaches `fraction` of the largest size's."
-    from ssbn_course.phantoms import cnr_table, FOV_MM, SCALE
+    from ssbn_course.phantoms import cnr_table, SCALE
+    from ssbn_course.drawing import FOV_MM
 
     sizes = tuple(sorted(sizes))
     c = cnr_table(per_finding, sizes, seed)

@@ -43,9 +43,8 @@ def weighted_auc(y, score, w) -> np.ndarray:
     order = np.argsort(score, kind='stable')
     s, pos = score[order], y[order] == 1
     wp, wn = w[:, order] * pos, w[:, order] * ~pos
-    below = np.concatenate(
-        [np.zeros((len(w), 1)), np.cumsum(wn, 1)], 1
-    )  # negative weight strictly before each position
+    # the negative weight strictly before each position
+    below = np.concatenate([np.zeros((len(w), 1)), np.cumsum(wn, 1)], 1)
     lo, hi = np.searchsorted(s, s, 'left'), np.searchsorted(s, s, 'right')  # each score's block of ties
     beaten = below[:, lo] + 0.5 * (below[:, hi] - below[:, lo])  # negatives below, half of those tied
     with np.errstate(invalid='ignore', divide='ignore'):
@@ -173,21 +172,6 @@ def minimal_detectable_difference(se: float, alpha: float = 0.05, power: float =
     return float((norm.ppf(1 - alpha / 2) + norm.ppf(power)) * se)
 
 # %% ../nbs/04a_stats.ipynb #093898b6
-def _as_seeds(y, *ps) -> tuple:
-    "Labels as cases x findings and each prediction as seeds x cases x findings (one seed when given cases x findings)."
-    y = np.asarray(y, dtype=float)
-    ps = [np.asarray(p, dtype=float) for p in ps]
-    if y.ndim == 1:
-        y, ps = y[:, None], [p[..., None] for p in ps]
-    ps = [p[None] if p.ndim == 2 else p for p in ps]
-    for p in ps:
-        if p.shape[1:] != y.shape:
-            raise ValueError(f'Labels {y.shape} and predictions {p.shape[1:]} (per seed) must have the same shape.')
-    if len({p.shape[0] for p in ps}) > 1:
-        raise ValueError(f'The models have {[p.shape[0] for p in ps]} seeds: a paired comparison needs the same seeds.')
-    return y, ps
-
-
 def resampled_aucs(y, p, w) -> np.ndarray:
     "Per-finding AUCs of `p` (seeds x cases x findings), averaged over seeds, under each row of case weights `w` (resamples x cases): resamples x findings, NaN where a finding lacks a class."
     y, p, w = np.asarray(y, float), np.asarray(p, float), np.atleast_2d(w)
@@ -215,9 +199,8 @@ def paired_bootstrap(
     one = np.ones((1, len(y)))
     a1, a2 = resampled_aucs(y, p1, one)[0], resampled_aucs(y, p2, one)[0]
     D = np.full((n_boot, len(usable)), np.nan)
-    for c in tqdm(
-        range(0, n_boot, 250), desc='bootstrap', disable=not progress
-    ):  # 250 resamples at a time bound the memory
+    # 250 resamples at a time bound the memory
+    for c in tqdm(range(0, n_boot, 250), desc='bootstrap', disable=not progress):
         D[c : c + 250] = resampled_aucs(y, p1, W[c : c + 250]) - resampled_aucs(y, p2, W[c : c + 250])
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', RuntimeWarning)
@@ -243,8 +226,18 @@ def paired_bootstrap(
 
 
 def _checked(y, patients, *ps) -> tuple:
-    "(labels, predictions as seeds x cases x findings, patients), with one patient per case and no NaN score on a labelled case."
-    y, ps = _as_seeds(y, *ps)
+    """(labels as cases x findings, each prediction as seeds x cases x findings (one seed when given cases x findings),
+    patients), refusing predictions of another shape, models with different seeds, a patient count that is not one per
+    case, and a NaN score on a labelled case."""
+    y, ps = np.asarray(y, dtype=float), [np.asarray(p, dtype=float) for p in ps]
+    if y.ndim == 1:
+        y, ps = y[:, None], [p[..., None] for p in ps]
+    ps = [p[None] if p.ndim == 2 else p for p in ps]
+    for p in ps:
+        if p.shape[1:] != y.shape:
+            raise ValueError(f'Labels {y.shape} and predictions {p.shape[1:]} (per seed) must have the same shape.')
+    if len({p.shape[0] for p in ps}) > 1:
+        raise ValueError(f'The models have {[p.shape[0] for p in ps]} seeds: a paired comparison needs the same seeds.')
     patients = np.asarray(patients)
     if len(patients) != len(y):
         raise ValueError(f'{len(patients)} patient ids for {len(y)} cases: give one per case.')
@@ -301,8 +294,7 @@ def delong_table(y, reference: str, predictions: dict, findings, alpha: float = 
                 warnings.warn(f'{f}: {e} Skipped.')
                 continue
             rows.append(dict(finding=f, model=reference, versus=other, **asdict(r)))
-    t = pd.DataFrame(
-        rows, columns=['finding', 'model', 'versus', *DeLongResult.__dataclass_fields__]
-    )  # its columns even when no finding could be tested
+    # its columns even when no finding could be tested
+    t = pd.DataFrame(rows, columns=['finding', 'model', 'versus', *DeLongResult.__dataclass_fields__])
     t['p_holm'] = holm(t.p) if len(t) else pd.Series(dtype=float)
     return t

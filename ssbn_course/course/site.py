@@ -241,9 +241,12 @@ def build_site(out, executed=None, nbs=None, only=None, student: bool = False) -
         static = src / '_static'
         static.mkdir(parents=True)
         shutil.copyfile(Path(plotly.__file__).parent / 'package_data/plotly.min.js', static / 'plotly.min.js')
-        (static / 'course.css').write_text(SITE_CSS)
-        (static / 'colab-badge.svg').write_text(COLAB_BADGE_SVG)
-        (static / 'favicon.svg').write_text(FAVICON_SVG)
+        for name, text in (
+            ('course.css', SITE_CSS),
+            ('colab-badge.svg', COLAB_BADGE_SVG),
+            ('favicon.svg', FAVICON_SVG),
+        ):
+            (static / name).write_text(text)
         for p in tqdm(pages, desc='page sources'):
             exe = _executed_copy(executed, p)
             nb = nbformat.read(exe, as_version=4) if exe else sources[p.stem]

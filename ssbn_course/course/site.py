@@ -262,13 +262,8 @@ def build_site(out, executed=None, nbs=None, only=None, student: bool = False) -
                 page.cells += toctree_cells(pages, titles)
             page.metadata['source_map'] = source_map(page.cells)
             nbformat.write(page, str(src / p.name))
-            report.append(
-                dict(
-                    page=f'{p.stem}.html',
-                    executed=exe is not None,
-                    failed=bool(nb.metadata.get('papermill', {}).get('exception')),
-                )
-            )
+            failed = bool(nb.metadata.get('papermill', {}).get('exception'))
+            report.append(dict(page=f'{p.stem}.html', executed=exe is not None, failed=failed))
         (src / 'api.md').write_text(api_page(module_chapters(nbs), built))
         warnings = io.StringIO()
         print(f'Sphinx: building {len(pages) + 1} pages …', flush=True)

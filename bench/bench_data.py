@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from ssbn_course.phantoms import sample_spec
 from ssbn_course.drawing import render_phantom
-from ssbn_course.layouts import write_phantom_dataset
+from ssbn_course.writers import write_phantom_dataset
 from ssbn_course.cache import prepare, letterbox
 from ssbn_course.batches import CachedImages, multi_size_batch
 from ssbn_course.data import read_image

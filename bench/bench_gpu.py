@@ -120,7 +120,7 @@ def ssbn_ratio(size, batch, reps):
 
 def loader_row(max_size, batch, workers, gpu_rate=None):
     "Images/s of the training input pipeline: cached uint8 images -> normalised 3-size batches, in `workers` loader processes."
-    from ssbn_course.layouts import write_phantom_dataset
+    from ssbn_course.writers import write_phantom_dataset
     from ssbn_course.batches import CachedImages, multi_size_batch
     from ssbn_course.cache import prepare
 

@@ -240,7 +240,7 @@ def ensure_cache(cfg: dict, out_dir, data_dir=None, cache_dir=None, max_size: in
             raise ValueError(
                 f"The {cfg['profile']} profile trains on {cfg['dataset']}: pass data_dir= the dataset's folder (see data_prep/README.md)."
             )
-        from ssbn_course.layouts import write_phantom_dataset
+        from ssbn_course.writers import write_phantom_dataset
 
         data_dir = in_course_run(
             out_dir, phantom_dir(cfg, '.').name, 'train_val_list.txt'

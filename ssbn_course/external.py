@@ -65,7 +65,7 @@ def external_cache(
     "A prepared VinDr-CXR cache: `external_dir` prepared, or VinDr-layout phantoms (other patients, shifted `domain`) written and prepared under `out_dir`."
     out_dir = Path(out_dir)
     if external_dir is None:
-        from ssbn_course.layouts import write_phantom_dataset
+        from ssbn_course.writers import write_phantom_dataset
 
         external_dir = out_dir / 'phantoms-vindr'
         if not (external_dir / 'annotations' / 'annotations_test.csv').exists():

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 import pytest
 from ssbn_course.course.runner import course_dir, run_notebook
-from ssbn_course.layouts import write_phantom_dataset
+from ssbn_course.writers import write_phantom_dataset
 
 
 @pytest.fixture(scope='session')

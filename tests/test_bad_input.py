@@ -21,7 +21,8 @@ from ssbn_course.data import ImageReadError, read_image
 from ssbn_course.loaders import load_table
 from ssbn_course.cache import prepare
 from ssbn_course.stats import bootstrap_aucs
-from ssbn_course.layouts import _write_dicom, write_phantom_dataset
+from ssbn_course.layouts import write_dicom
+from ssbn_course.writers import write_phantom_dataset
 from ssbn_course.stats import paired_bootstrap
 from ssbn_course.models import build_encoder, build_model
 from ssbn_course.ssbn import convert_to_ssbn
@@ -212,7 +213,7 @@ def test_dicom_files_that_are_not_dicom_are_named(tmp_path, content):
 
 def _dicom(tmp_path):
     img = (np.arange(64 * 64).reshape(64, 64) % 251).astype(np.uint8)
-    _write_dicom(tmp_path / 'plain.dicom', img, 'x', False, 12)
+    write_dicom(tmp_path / 'plain.dicom', img, 'x', False, 12)
     return tmp_path / 'plain.dicom', read_image(tmp_path / 'plain.dicom')
 
 

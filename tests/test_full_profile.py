@@ -15,7 +15,7 @@ import torch
 import torchvision
 from ssbn_course.core import profile_config
 from ssbn_course.course.runner import course_dir, run_notebook
-from ssbn_course.layouts import write_phantom_dataset
+from ssbn_course.writers import write_phantom_dataset
 from ssbn_course.phantoms import FINDINGS
 
 NBS = course_dir() / 'nbs'

@@ -17,7 +17,7 @@ from PIL import Image
 from ssbn_course.data import ImageReadError, read_image
 from ssbn_course.loaders import load_table
 from ssbn_course.cache import prepare
-from ssbn_course.layouts import NIH_FINDINGS, _write_dicom
+from ssbn_course.layouts import NIH_FINDINGS, write_dicom
 from ssbn_course.stats import per_finding_auc
 from ssbn_course.config import TrainConfig
 
@@ -147,7 +147,7 @@ def test_dicom_attributes(tmp_path_factory, bits, mono1, drop, cut):
 
     d = tmp_path_factory.mktemp('dcm')
     img = (np.arange(32 * 32).reshape(32, 32) % 251).astype(np.uint8)
-    _write_dicom(d / 'a.dicom', img, 'x', mono1, bits)
+    write_dicom(d / 'a.dicom', img, 'x', mono1, bits)
     ds = pydicom.dcmread(d / 'a.dicom')
     for k in drop:
         delattr(ds, k)
@@ -270,7 +270,7 @@ def test_bootstrap_resample_counts(n_boot, n_cases):
     layout=st.sampled_from(['nih', 'chexpert', 'vindr']),
 )
 def test_phantom_patient_counts(tmp_path_factory, n, layout):
-    from ssbn_course.layouts import write_phantom_dataset
+    from ssbn_course.writers import write_phantom_dataset
 
     CASES['phantom patient counts'] += 1
     d = tmp_path_factory.mktemp('few')

@@ -152,7 +152,7 @@ def cmd_prepare(a) -> int:
     if a.max_size < 32:
         raise ValueError(f'--max-size must be at least 32 pixels; got {a.max_size}.')
     if dataset == 'phantoms':
-        from ssbn_course.layouts import write_phantom_dataset
+        from ssbn_course.writers import write_phantom_dataset
 
         src = src or str(Path(a.out) / 'source')
         write_phantom_dataset(src, a.layout, n_patients=a.n_patients, image_size=a.max_size, workers=a.workers)

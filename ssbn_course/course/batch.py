@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 from .runner import course_dir, notebook_parameters, run_notebook
+from .summary import collect, summarize
 
 # %% auto #0
-__all__ = ['SUMMARY_CSS', 'GridError', 'Run', 'load_grid', 'run_folder', 'run_identity', 'run_state', 'execute_run', 'run_batch',
-           'collect', 'summarize']
+__all__ = ['GridError', 'Run', 'load_grid', 'run_folder', 'run_identity', 'run_state', 'execute_run', 'run_batch']
 
 # %% ../../nbs/91_batch.ipynb #e66598bb
 class GridError(ValueError):
@@ -291,125 +291,3 @@ def run_batch(
     table = collect(out)
     summarize(table, out)
     return table
-
-# %% ../../nbs/91_batch.ipynb #a0ca45d7
-def collect(out) -> pd.DataFrame:
-    "One row per run found under `out` (finished or failed) with its parameters and recorded results; writes results.csv (finished runs) and failures.csv."
-    rows = []
-    for st in sorted(Path(out).glob('*/*/status.json')):
-        s = json.loads(st.read_text())
-        row = dict(
-            notebook=st.parent.parent.name,
-            run=st.parent.name,
-            status=s['status'],
-            seconds=s.get('seconds'),
-            failed_cell=s.get('cell'),
-            error=s.get('error'),
-            executed=s.get('output'),
-        )
-        row.update(
-            {f'param_{k}': json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in s.get('params', {}).items()}
-        )
-        res = st.parent / 'results.json'
-        if s['status'] == 'ok' and res.is_file():
-            row.update(
-                {k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in json.loads(res.read_text()).items()}
-            )
-        rows.append(row)
-    t = pd.DataFrame(rows)
-    if len(t):  # results.csv: one row per finished run; failures.csv: what failed, where and why
-        t[t.status == 'ok'].dropna(axis=1, how='all').to_csv(Path(out) / 'results.csv', index=False)
-        t[t.status != 'ok'].dropna(axis=1, how='all').to_csv(Path(out) / 'failures.csv', index=False)
-    return t
-
-
-SUMMARY_CSS = """body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: #1f2328; margin: 24px 40px; max-width: 1100px; }
-h1 { font-size: 24px; } h2 { font-size: 18px; margin-top: 28px; } p.note { color: #59636e; font-size: 14px; }
-.table-wrap { overflow-x: auto; border: 1px solid #d0d7de; border-radius: 6px; }
-table { border-collapse: collapse; font-size: 13px; } th, td { padding: 5px 9px; border-bottom: 1px solid #eaeef2; text-align: left; white-space: nowrap; }
-th { background: #f6f8fa; position: sticky; top: 0; } tr:nth-child(even) td { background: #fbfcfd; }
-td.failed { color: #cf222e; font-weight: 600; } a { color: #0969da; }"""
-
-
-def _metric_values(col: pd.Series) -> pd.DataFrame | None:
-    "A result column as numbers: one column for a number, one per position for a list (JSON) of numbers; None when it holds neither."
-    v = pd.to_numeric(col, errors='coerce')
-    if v.notna().any():
-        return pd.DataFrame({'value': v})
-    lists = col.map(lambda x: json.loads(x) if isinstance(x, str) and x.startswith('[') else None)
-    if not lists.map(lambda x: isinstance(x, list) and any(isinstance(e, (int, float)) for e in x)).any():
-        return None
-    width = int(lists.map(lambda x: len(x) if isinstance(x, list) else 0).max())
-    return pd.DataFrame(
-        {
-            f'item {i + 1}': lists.map(
-                lambda x, i=i: x[i] if isinstance(x, list) and i < len(x) and isinstance(x[i], (int, float)) else None
-            )
-            for i in range(width)
-        },
-        index=col.index,
-    )
-
-
-def summarize(table: pd.DataFrame, out) -> Path:
-    """Write `out/summary.html`, titled after the grid: the runs' table (each run linked to its executed notebook), then one
-    chart per result the runs recorded (numbers, and lists of numbers one bar per position), and print failures."""
-    import html as H
-    import plotly.express as px
-
-    out = Path(out)
-    name = json.loads((out / 'grid.json').read_text()).get('name') if (out / 'grid.json').is_file() else out.name
-    t = table.copy()
-    if len(t):
-        t['executed'] = [
-            f'<a href="{H.escape(os.path.relpath(e, out))}">notebook</a>' if isinstance(e, str) and e else ''
-            for e in t['executed']
-        ]
-        t['status'] = [
-            f'<span class="{"ok" if s == "ok" else "failed"}">{H.escape(str(s))}</span>' for s in t['status']
-        ]
-    parts = [
-        f'<h1>Batch of grid “{H.escape(str(name))}”</h1>',
-        f'<p class="note">{len(table)} runs in {H.escape(str(out.resolve()))}; results.csv has one row per finished run, failures.csv the failed ones.</p>',
-        '<div class="table-wrap">' + t.to_html(index=False, na_rep='', escape=False) + '</div>',
-    ]
-    fixed = {'notebook', 'run', 'status', 'seconds', 'failed_cell', 'error', 'executed'}
-    ok = table[table.status == 'ok'] if len(table) else table
-    first = True
-    for col in [c for c in table.columns if c not in fixed and not c.startswith('param_')]:
-        values = _metric_values(ok[col]) if len(ok) else None
-        if values is None:
-            continue
-        long = (
-            values.assign(run=ok['run'].values, notebook=ok['notebook'].values)
-            .melt(id_vars=['run', 'notebook'], var_name='part', value_name=col)
-            .dropna()
-        )
-        many = values.shape[1] > 1
-        fig = px.bar(
-            long,
-            x='run',
-            y=col,
-            color='part' if many else 'notebook',
-            barmode='group',
-            title=col,
-            labels={'run': 'run (its parameters)', col: col, 'part': 'list position'},
-        )
-        fig.update_layout(height=360)
-        parts.append(f'<h2>{H.escape(col)}</h2>' + fig.to_html(full_html=False, include_plotlyjs=first))
-        first = False
-    p = out / 'summary.html'
-    p.write_text(
-        f'<!doctype html><html><head><meta charset="utf-8"><title>Batch: {H.escape(str(name))}</title><style>{SUMMARY_CSS}</style></head><body>'
-        + '\n'.join(parts)
-        + '</body></html>'
-    )
-    failed = table[table.status != 'ok'] if len(table) else table
-    for r in failed.itertuples():
-        print(f'FAILED {r.notebook}/{r.run}: cell {r.failed_cell}: {r.error} (executed copy: {r.executed})')
-    print(
-        f'{int((table.status == "ok").sum()) if len(table) else 0} finished, {len(failed)} failed; table: {out / "results.csv"}'
-        + (f'; failures: {out / "failures.csv"}' if len(failed) else '')
-        + f'; summary: {p}'
-    )
-    return p

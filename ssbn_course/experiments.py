@@ -9,16 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .cache import learnable_findings
-from ssbn_course.stats import (
-    auc_midrank,
-    interval,
-    mean_auc,
-    paired_bootstrap,
-    per_finding_auc,
-    resample_weights,
-    resampled_aucs,
-    verdict_column,
-)
+from .stats import auc_midrank, mean_auc, paired_bootstrap, per_finding_auc
 from .fusion import write_stacked
 from .runs import ENSEMBLE, SINGLE, SSBN
 from .store import Scores, read_store, scores, select, write_ensemble
@@ -26,10 +17,9 @@ from .jobs import fit_many
 from .config import train_config
 
 # %% auto #0
-__all__ = ['RUN_COLUMNS', 'HEADLINE_ROLES', 'LEARNED_VERDICTS', 'BRANCH_VERDICTS', 'run_comparison', 'auc_results', 'paper_table',
-           'compare', 'difference_sentence', 'headline_comparisons', 'single_sizes', 'best_single', 'headline_record',
-           'study_sentence', 'study_interval_sentence', 'finding_verdicts', 'learned_sentence', 'branch_gaps',
-           'branch_sentence']
+__all__ = ['RUN_COLUMNS', 'HEADLINE_ROLES', 'run_comparison', 'auc_results', 'paper_table', 'compare', 'difference_sentence',
+           'headline_comparisons', 'single_sizes', 'best_single', 'headline_record', 'study_sentence',
+           'study_interval_sentence']
 
 # %% ../nbs/06_experiments.ipynb #f1a2b3c7
 def run_comparison(
@@ -239,147 +229,3 @@ def study_interval_sentence(q, item: str, what: str) -> str:
     if not q or item not in q['value']:
         return f'No study run is recorded for {what} in this copy of the course (docs/measured/study/).'
     return _study_quote(q, what, *q['value'][item])
-
-# %% ../nbs/06_experiments.ipynb #09f0577d
-def finding_verdicts(
-    store: pd.DataFrame, bar: float = 0.75, n_boot: int = 1000, seed: int = 0, alpha: float = 0.05
-) -> pd.DataFrame:
-    """Per finding: the single-size run with the highest test AUC (mean over seeds), that AUC with its patient-bootstrap
-    interval, and whether the study's bar is met: 'learned' (AUC ≥ `bar` and interval above 0.5), 'learned, below the bar'
-    (interval above 0.5, AUC < `bar`) or 'not shown to be learned' (the interval reaches 0.5). The best size is chosen on
-    the test set itself, which favours it slightly."""
-    if SINGLE not in set(store.kind):
-        raise ValueError(f'The store needs single-size runs; it has {sorted(set(store.name))}.')
-    arrays = {s.label: s for s in (scores(store, kind=SINGLE, max_size=m) for m in single_sizes(store))}
-    singles = list(arrays)
-    point = {
-        n: dict(zip(a.findings, resampled_aucs(a.y, a.p, np.ones(len(a.y)))[0])) for n, a in arrays.items()
-    }  # every finding's AUC, seed-mean
-    weights, rows = {}, []
-    for f in sorted(set.intersection(*(set(a.findings) for a in arrays.values()))):
-        aucs = {n: point[n][f] for n in singles if not np.isnan(point[n][f])}
-        if not aucs:
-            rows.append(dict(finding=f, verdict='not scorable'))
-            continue  # no positive or no negative test case
-        best = max(aucs, key=aucs.get)
-        a = arrays[best]
-        y, p, patients, seeds, j = a.y, a.p, a.patients, a.seeds, a.findings.index(f)
-        if best not in weights:
-            weights[best] = resample_weights(
-                patients, n_boot, seed
-            )  # one set of resamples per run, shared by its findings
-        lo, hi = interval(resampled_aucs(y[:, [j]], p[..., [j]], weights[best])[:, 0], alpha)
-        verdict = (
-            'not shown to be learned' if lo <= 0.5 else 'learned' if aucs[best] >= bar else 'learned, below the bar'
-        )
-        rows.append(
-            dict(finding=f, best=best, auc=aucs[best], ci_low=lo, ci_high=hi, seeds=len(seeds), verdict=verdict)
-        )
-    t = pd.DataFrame(rows).set_index('finding')
-    t['verdict'] = verdict_column(t.verdict, LEARNED_VERDICTS)
-    return t
-
-
-LEARNED_VERDICTS = (
-    'learned',
-    'learned, below the bar',
-    'not shown to be learned',
-    'not scorable',
-)  # `finding_verdicts`' categories
-
-
-def learned_sentence(v: pd.DataFrame, bar: float = 0.75) -> str:
-    "What `finding_verdicts` shows, generated from it: which findings meet the bar, which are learned below it, which are not shown to be learned."
-    fmt = lambda t: ', '.join(
-        f'{f} {r.auc:.3f} ({r.best}, 95 % CI {r.ci_low:.3f} to {r.ci_high:.3f})' for f, r in t.iterrows()
-    )
-    seeds = int(v.seeds.max()) if 'seeds' in v and v.seeds.notna().any() else 0
-    out = [
-        f"Learned to the study's bar (the best single size's test AUC ≥ {bar} and its interval above 0.5, {seeds} seed{'s' * (seeds != 1)}): "
-        f'{fmt(v[v.verdict == "learned"]) or "none"}.'
-    ]
-    if (t := v[v.verdict == 'learned, below the bar']).size:
-        out.append(f'Learned, but below the bar: {fmt(t)}.')
-    if (t := v[v.verdict == 'not shown to be learned']).size:
-        out.append(f'Not shown to be learned (the interval reaches 0.5): {fmt(t)}.')
-    if (t := v[v.verdict == 'not scorable']).size:
-        out.append(f'Not scorable on this test set: {", ".join(t.index)}.')
-    return ' '.join(out)
-
-# %% ../nbs/06_experiments.ipynb #f49dc7a7
-def branch_gaps(
-    store: pd.DataFrame, n_boot: int = 1000, seed: int = 0, alpha: float = 0.05, margin: float = 0.02
-) -> pd.DataFrame:
-    """Per size and finding: each SSBN model's branch at that size (its per-size output) minus the single model trained at that size, test AUC averaged
-    over the shared seeds, with a paired patient-bootstrap interval and its verdict: 'lower' or 'higher' (the interval excludes 0 and reaches beyond
-    ±`margin`), 'within the margin' (the whole interval inside ±`margin`: equivalent for the study's purpose) or 'not determined' (the rest)."""
-    singles, rows = single_sizes(store) if SINGLE in set(store.kind) else [], []
-    branches = select(store, kind=SSBN, output='size') if SSBN in set(store.kind) else store.iloc[:0]
-    for variant, s in sorted(set(zip(branches.variant, branches['size'].astype(int)))):
-        if s not in singles:
-            continue
-        a, b = scores(store, kind=SSBN, variant=variant, size=s), scores(store, kind=SINGLE, max_size=s)
-        for f in sorted(set(a.findings) & set(b.findings)):
-            y = a.y[:, a.findings.index(f)]
-            if not ((y == 1).any() and (y == 0).any()):
-                continue  # no AUC without both classes
-            r = compare(a.on(findings=[f]), b.on(findings=[f]), n_boot, seed, alpha)
-            lo, hi = r['ci_low'], r['ci_high']
-            verdict = (
-                'within the margin'
-                if -margin < lo and hi < margin
-                else 'lower'
-                if hi < 0
-                else 'higher'
-                if lo > 0
-                else 'not determined'
-            )
-            rows.append(
-                dict(
-                    size=s,
-                    finding=f,
-                    ssbn=r['mean_auc1'],
-                    single=r['mean_auc2'],
-                    diff=r['diff'],
-                    ci_low=lo,
-                    ci_high=hi,
-                    seeds=r['seeds'],
-                    verdict=verdict,
-                )
-            )
-    g = pd.DataFrame(
-        rows, columns=['size', 'finding', 'ssbn', 'single', 'diff', 'ci_low', 'ci_high', 'seeds', 'verdict']
-    )
-    g['verdict'] = verdict_column(g.verdict, BRANCH_VERDICTS)
-    return g.assign(margin=margin)
-
-
-BRANCH_VERDICTS = ('lower', 'higher', 'within the margin', 'not determined')  # `branch_gaps`' categories
-
-
-def branch_sentence(g: pd.DataFrame) -> str:
-    "What `branch_gaps` shows, generated from its verdicts: where SSBN's branch scores lower than the single model of its size, higher, the same within the margin, or undetermined."
-    if g.empty:
-        return 'No SSBN branch has a single-size model of its size in this store: nothing to compare.'
-    quote = lambda t: '; '.join(
-        f'{f} at '
-        + ', '.join(
-            f'{r.size} px ({r.ssbn:.3f} vs {r.single:.3f}, {r.diff:+.3f}, 95 % CI {r.ci_low:+.3f} to {r.ci_high:+.3f})'
-            for r in rows.itertuples()
-        )
-        for f, rows in t.groupby('finding', sort=True)
-    )
-    names = lambda t: '; '.join(
-        f'{f} at {", ".join(f"{s} px" for s in rows["size"])}' for f, rows in t.groupby('finding', sort=True)
-    )
-    seeds, m = int(g.seeds.max()), float(g.margin.iloc[0])
-    out = [
-        f"SSBN's branch at each size against the single model trained at that size ({seeds} seed{'s' * (seeds != 1)}, paired by patient): "
-        f'lower for {quote(g[g.verdict == "lower"]) or "none"}.',
-        f'Higher for {quote(g[g.verdict == "higher"]) or "none"}.',
-    ]
-    if (t := g[g.verdict == 'within the margin']).size:
-        out.append(f'The same within ±{m:g} (the whole interval inside it) for {names(t)}.')
-    if (t := g[g.verdict == 'not determined']).size:
-        out.append(f'Not determined (the interval includes 0 and reaches beyond ±{m:g}) for {names(t)}.')
-    return ' '.join(out)

@@ -150,7 +150,7 @@ def check_learned_sentence(v, sentence: str, bar: float = 0.75):
 @given(signal=st.floats(0.0, 2.5), data_seed=st.integers(0, 2**16))
 def test_each_finding_is_said_to_be_learned_exactly_as_its_interval_shows(tmp_path_factory, signal, data_seed):
     "The single sizes carry `signal` x 0.8 / 0.9 / 1.0 of the label: from chance to clearly learned, each verdict is met."
-    from ssbn_course.experiments import finding_verdicts, learned_sentence
+    from ssbn_course.verdicts import finding_verdicts, learned_sentence
 
     store = write_result_set(tmp_path_factory.mktemp('v'), ssbn_signal=1.0, data_seed=data_seed, single_scale=signal)
     v = finding_verdicts(store, n_boot=200)
@@ -197,7 +197,7 @@ def check_branch_sentence(g: pd.DataFrame, sentence: str, margin: float = 0.02):
 @given(signal=st.floats(0.0, 2.5), data_seed=st.integers(0, 2**16))
 def test_each_ssbn_branch_is_said_to_score_as_its_interval_shows(tmp_path_factory, signal, data_seed):
     "SSBN's branches carry `signal` x the label, the single sizes 0.8 / 0.9 / 1.0: from clearly worse to clearly better, each group is met."
-    from ssbn_course.experiments import branch_gaps, branch_sentence
+    from ssbn_course.verdicts import branch_gaps, branch_sentence
 
     g = branch_gaps(write_result_set(tmp_path_factory.mktemp('b'), ssbn_signal=signal, data_seed=data_seed), n_boot=200)
     assert len(g) == 3 * len(FINDINGS), g  # every size x finding of the result set is compared
@@ -206,7 +206,7 @@ def test_each_ssbn_branch_is_said_to_score_as_its_interval_shows(tmp_path_factor
 
 def test_a_branch_sentence_that_contradicts_its_interval_fails(tmp_path):
     "The check itself can fail: a sentence with one pair moved to the wrong group is caught."
-    from ssbn_course.experiments import branch_gaps, branch_sentence
+    from ssbn_course.verdicts import branch_gaps, branch_sentence
 
     g = branch_gaps(write_result_set(tmp_path, ssbn_signal=2.5), n_boot=200)
     assert (g.verdict == 'higher').any(), g

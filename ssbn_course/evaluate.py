@@ -4,25 +4,20 @@
 
 # %% ../nbs/08_evaluate.ipynb #53b1bb8d
 from __future__ import annotations
-import io
 import math
 import warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
-import torch
-from .core import profile_config, resize
-from .batches import multi_size_batch
-from .models import SizeEnsemble
+from .core import profile_config
 from .stats import auc_midrank, delong_table, paired_bootstrap
 from .store import RunStore
-from .runs import predict
 from .cache import ensure_cache
 from .experiments import run_comparison
 
 # %% auto #0
 __all__ = ['EXPERIMENTS', 'PAPER_TABLE', 'find_experiments', 'ensure_experiments', 'forest_plot', 'save_figure', 'roc_points',
-           'roc_figure', 'grad_cam', 'case_views', 'case_figure', 'explorer']
+           'roc_figure']
 
 # %% ../nbs/08_evaluate.ipynb #daa96c25
 EXPERIMENTS = 'comparison'  # the folder of chapter 6's out_dir that holds its store
@@ -175,201 +170,3 @@ def roc_figure(y, scores: dict, findings, cols: int = 4, title: str = 'ROC curve
     fig.update_yaxes(title='TPR', range=[0, 1])
     fig.update_layout(title=title, height=260 * rows + 80)
     return fig
-
-# %% ../nbs/08_evaluate.ipynb #8e48a1cf
-def _member_for(model, size: int):
-    "The network that scores `size`: the model itself, or the ensemble member trained at that size."
-    if isinstance(model, SizeEnsemble):
-        return next(m for m in model.members if size in m.sizes)
-    return model
-
-
-def _last_features(encoder):
-    return encoder.features if hasattr(encoder, 'features') else encoder.layer4
-
-
-def grad_cam(model, image: torch.Tensor, size: int, finding: int) -> tuple:
-    "(probability, Grad-CAM map in [0, 1] at `size`×`size`) of output `finding` for one uint8 image (1×H×W) at input `size`."
-    net = _member_for(model, size)
-    if size not in net.sizes:
-        raise ValueError(f'This model has input sizes {list(net.sizes)}; cannot use {size}.')
-    store = {}
-
-    def keep(module, args, out):
-        out.register_hook(lambda g: store.__setitem__('grad', g))
-        store['act'] = out
-        return out.clone()  # DenseNet applies an in-place ReLU after its features
-
-    h = _last_features(net.encoder).register_forward_hook(keep)
-    try:
-        net.eval()
-        device = next(net.parameters()).device
-        with torch.enable_grad():
-            x = multi_size_batch(image[None], (size,), device)
-            logit = net(x, (size,))['per_size'][size][0, finding]
-            net.zero_grad(set_to_none=True)
-            logit.backward()
-    finally:
-        h.remove()
-    a, g = store['act'][0].detach(), store['grad'][0]
-    cam = torch.relu((g.mean((1, 2))[:, None, None] * a).sum(0))[None, None]
-    cam = torch.nn.functional.interpolate(cam, size=(size, size), mode='bilinear', align_corners=False)[0, 0]
-    cam = cam / cam.max() if cam.max() > 0 else cam
-    return float(torch.sigmoid(logit.detach())), cam.cpu().numpy()
-
-# %% ../nbs/08_evaluate.ipynb #f7935d45
-def _overlay_png(image: np.ndarray, cam: np.ndarray | None, px: int = 192, alpha: float = 0.45) -> bytes:
-    "PNG bytes: the grayscale image at its own resolution, enlarged to `px` with square pixels, with the map as a red–yellow overlay."
-    from PIL import Image
-
-    g = np.asarray(image, np.float32)
-    g = (g - g.min()) / max(np.ptp(g), 1e-6)
-    rgb = np.repeat(g[..., None], 3, -1)
-    if cam is not None:
-        heat = np.stack([np.clip(2 * cam, 0, 1), np.clip(2 * cam - 1, 0, 1), np.zeros_like(cam)], -1)
-        a = alpha * cam[..., None]
-        rgb = (1 - a) * rgb + a * heat
-    im = Image.fromarray((rgb * 255).astype(np.uint8)).resize((px, px), Image.Resampling.NEAREST)
-    buf = io.BytesIO()
-    im.save(buf, format='PNG')
-    return buf.getvalue()
-
-
-def case_views(model, ds, case: int, finding: int, sizes=None, outputs=None) -> list:
-    "For one case: per size, the input image, the probability of `ds`'s `finding` and its Grad-CAM (`outputs[finding]`: the model output to use, default the same index)."
-    finding = outputs[finding] if outputs is not None else finding
-    x, y = ds[case]
-    out = []
-    for s in sizes or model.sizes:
-        p, cam = grad_cam(model, x, s, finding)
-        img = resize(x[None].float(), s)[0, 0].numpy()
-        out.append(dict(size=s, image=img, prob=p, cam=cam))
-    return out
-
-
-def case_figure(model, ds, case: int, finding: int, scores=None, sizes=None, outputs=None, boxes=None):
-    "Plotly figure of one case: each size's image with Grad-CAM and probability (and where the finding is, from the cache's `boxes.csv` table), and the ROC curve of `finding` with the case's operating point."
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-    import plotly.express as px
-
-    views = case_views(model, ds, case, finding, sizes, outputs)
-    f = ds.findings[finding]
-    y = ds.labels.numpy()[:, finding]
-    fig = make_subplots(
-        1,
-        len(views) + (scores is not None),
-        subplot_titles=[f'{v["size"]} px: p = {v["prob"]:.2f}' for v in views]
-        + (['ROC'] if scores is not None else []),
-    )
-    for i, v in enumerate(views):
-        fig.add_trace(
-            px.imshow(
-                np.clip(255 * (v['image'] - v['image'].min()) / max(np.ptp(v['image']), 1e-6), 0, 255).astype(np.uint8),
-                binary_string=True,
-            ).data[0],
-            1,
-            i + 1,
-        )
-        fig.add_trace(
-            go.Heatmap(z=v['cam'], colorscale='Hot', opacity=0.45, showscale=False, zmin=0, zmax=1, hoverinfo='skip'),
-            1,
-            i + 1,
-        )
-        fig.update_xaxes(visible=False, row=1, col=i + 1)
-        fig.update_yaxes(visible=False, autorange='reversed', scaleanchor=f'x{i + 1}', row=1, col=i + 1)
-        if boxes is not None:  # the dataset's box of this finding on this image, at this size
-            k = v['size'] / ds[case][0].shape[-1]
-            for b in boxes[
-                (boxes.image_id.astype(str) == str(ds.table.image_id[case])) & (boxes.finding == f)
-            ].itertuples():
-                fig.add_shape(
-                    type='rect',
-                    x0=b.x * k,
-                    y0=b.y * k,
-                    x1=(b.x + b.w) * k,
-                    y1=(b.y + b.h) * k,
-                    line=dict(color='cyan', width=2),
-                    row=1,
-                    col=i + 1,
-                )
-    if scores is not None:
-        fpr, tpr, thr = roc_points(y, scores[:, finding])
-        k = int(np.searchsorted(-thr, -scores[case, finding], side='right')) - 1
-        c = len(views) + 1
-        fig.add_trace(go.Scatter(x=fpr, y=tpr, mode='lines', name='ROC'), 1, c)
-        fig.add_trace(
-            go.Scatter(
-                x=[fpr[k]], y=[tpr[k]], mode='markers', marker=dict(size=12, color='red'), name='this case as threshold'
-            ),
-            1,
-            c,
-        )
-        fig.update_xaxes(title='FPR', range=[0, 1], row=1, col=c)
-        fig.update_yaxes(title='TPR', range=[0, 1], row=1, col=c)
-    label = {1.0: 'positive', 0.0: 'negative'}.get(float(y[case]), 'unknown')
-    fig.update_layout(
-        title=f'case {case} ({ds.table.image_id[case]}), {f}: label {label}', height=330, showlegend=False
-    )
-    return fig
-
-# %% ../nbs/08_evaluate.ipynb #e2c07779
-def explorer(model, ds, scores=None, sizes=None, outputs=None, px: int = 192):
-    "ipywidgets explorer: choose a case and a finding; see each size's image with Grad-CAM and probability, and the ROC curve with the case's operating point. `outputs`: model output per `ds` finding when their findings differ."
-    import ipywidgets as W
-    import plotly.graph_objects as go
-
-    if scores is None:
-        scores = predict(model, ds)['fused']
-    sizes = tuple(sizes or model.sizes)
-    y = ds.labels.numpy()
-    case = W.Dropdown(
-        options=[
-            (
-                f'{i}: {ds.table.image_id[i]} ({", ".join(f for f, v in zip(ds.findings, y[i]) if v == 1) or "no finding"})',
-                i,
-            )
-            for i in range(len(ds))
-        ],
-        description='case',
-        layout=W.Layout(width='480px'),
-    )
-    finding = W.Dropdown(options=[(f, j) for j, f in enumerate(ds.findings)], description='finding')
-    tiles = [W.Image(format='png', width=px, height=px) for _ in sizes]
-    captions = [W.HTML() for _ in sizes]
-    try:
-        roc = go.FigureWidget(
-            layout=dict(
-                width=330,
-                height=300,
-                margin=dict(l=40, r=10, t=30, b=40),
-                showlegend=False,
-                xaxis_title='FPR',
-                yaxis_title='TPR',
-            )
-        )
-        roc.add_scatter(mode='lines')
-        roc.add_scatter(mode='markers', marker=dict(size=12, color='red'))
-    except Exception:
-        roc = W.HTML('(install anywidget for the ROC panel)')
-
-    def update(*_):
-        i, j = case.value, finding.value
-        for v, tile, cap in zip(case_views(model, ds, i, j, sizes, outputs), tiles, captions):
-            tile.value = _overlay_png(v['image'], v['cam'], px)
-            cap.value = f'<b>{v["size"]} px</b>: p({ds.findings[j]}) = {v["prob"]:.3f}'
-        if isinstance(roc, go.FigureWidget):
-            try:
-                fpr, tpr, thr = roc_points(y[:, j], scores[:, j])
-            except ValueError:
-                fpr = tpr = thr = np.array([np.nan])
-            k = max(int(np.searchsorted(-thr, -scores[i, j], side='right')) - 1, 0)
-            with roc.batch_update():
-                roc.data[0].x, roc.data[0].y = fpr, tpr
-                roc.data[1].x, roc.data[1].y = [fpr[k]], [tpr[k]]
-                roc.layout.title = f'{ds.findings[j]}: label {y[i, j]:.0f}' if not np.isnan(y[i, j]) else ds.findings[j]
-
-    case.observe(update, 'value')
-    finding.observe(update, 'value')
-    update()
-    return W.VBox([W.HBox([case, finding]), W.HBox([W.VBox([t, c]) for t, c in zip(tiles, captions)] + [roc])])

@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from ssbn_course.evaluate import find_experiments, grad_cam, roc_points
+from ssbn_course.evaluate import find_experiments, roc_points
+from ssbn_course.gradcam import grad_cam
 from ssbn_course.experiments import auc_results
 from ssbn_course.runs import SINGLE
 from ssbn_course.store import scores

@@ -7,13 +7,9 @@ import re
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings, strategies as st
-from ssbn_course.inference import (
-    UNSEEN_METHODS,
-    cascade_sentence,
-    frontier_sentences,
-    pareto_front,
-    unseen_size_sentences,
-)
+from ssbn_course.unseen import UNSEEN_METHODS, unseen_size_sentences
+from ssbn_course.cascade import cascade_sentence
+from ssbn_course.inference import frontier_sentences, pareto_front
 
 interval = st.tuples(st.floats(-0.1, 0.1), st.floats(0.001, 0.05)).map(lambda t: (t[0], t[0] - t[1], t[0] + t[1]))
 

@@ -88,7 +88,7 @@ def test_pages_navigation_badges_and_hidden_cells(site):
         and '_static/plotly.min.js' in phantoms
     )
     assert re.search(
-        r'<dt class="sig sig-object py">.{0,400}?render_phantom', phantoms, re.S
+        r'<dt class="sig sig-object py">.{0,400}?sample_spec', phantoms, re.S
     )  # the API card under the exported code
     assert '_static/plotly.min.js' not in (site / 'api.html').read_text()  # only pages with figures load it
     assert (site / '_static/plotly.min.js').stat().st_size > 1e6

@@ -359,7 +359,7 @@ def test_a_killed_prepare_resumes_to_the_same_cache(tmp_path):
     src = write_phantom_dataset(
         tmp_path / 'src', 'nih', n_patients=40, image_size=1024, workers=2
     )  # slow enough to kill mid-way
-    code = f"from ssbn_course.data import prepare; prepare('nih', {str(src)!r}, {str(tmp_path / 'k')!r}, max_size=512, workers=1)"
+    code = f"from ssbn_course.cache import prepare; prepare('nih', {str(src)!r}, {str(tmp_path / 'k')!r}, max_size=512, workers=1)"
     p = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t0 = time.time()
     while len(list((tmp_path / 'k/images').glob('*.npy'))) < 3 and time.time() - t0 < 120:

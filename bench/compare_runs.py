@@ -13,7 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-RENAMED = {'07_metrics': '04a_stats'}  # chapters renamed since: compared under their new name
+RENAMED = {
+    '07_metrics': '04a_stats',
+    '02_data': '02b_cache',
+}  # chapters renamed (or whose record moved) since: compared under their new name
 
 
 def flat(d, prefix: str = '') -> dict:

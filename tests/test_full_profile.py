@@ -84,7 +84,9 @@ def test_06_experiments_full(full):
 
 
 def test_08_evaluate_full(full):
-    run(full, '08_evaluate', n_boot=20, n_erf=1)  # the trained receptive fields on one test image: DenseNet-121 at 896 px is the cost
+    run(
+        full, '08_evaluate', n_boot=20, n_erf=1
+    )  # the trained receptive fields on one test image: DenseNet-121 at 896 px is the cost
 
 
 def test_09_resolution_full_per_label(full):

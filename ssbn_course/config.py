@@ -16,7 +16,8 @@ from .batches import CachedImages
 from .ssbn import DISTILLATIONS
 
 # %% auto #0
-__all__ = ['TrainConfig', 'train_config', 'cpu_has_bf16', 'fast_math', 'check_trainable', 'one_class_findings', 'training_data']
+__all__ = ['TrainConfig', 'train_config', 'asked_matrix', 'cpu_has_bf16', 'fast_math', 'check_trainable', 'one_class_findings',
+           'training_data']
 
 # %% ../nbs/05c_config.ipynb #1f537810
 @dataclass
@@ -43,6 +44,12 @@ class TrainConfig:
     fusion_lr_mult: float = 30.0  # learning-rate multiplier of the learned size weights (fusion='learned')
     distill: str = 'none'  # SSBN's smaller sizes also learn from a teacher: 'inplace' (the largest size) or 'ensemble' (`size_targets`)
     distill_mix: float = 0.5  # the share of a taught size's loss that stays on the labels
+    warm_start: str | None = (
+        None  # SSBN: start from a trained single-size run's best.pt (its weights, its BatchNorm copied to every size)
+    )
+    asked: dict | None = (
+        None  # SSBN: {size: findings} each size is asked for (None: every size for every finding); `asked_sizes` chooses it
+    )
     accumulate: int = 1  # gradient accumulation: each step's batch_size images in this many micro-batches
     max_steps: int = (
         0  # at most this many optimizer steps per epoch (0: the whole training split; for smoke tests of big models)
@@ -77,13 +84,27 @@ class TrainConfig:
         bad += [f'distill_mix={self.distill_mix!r} (from 0 to 1)'] * (
             not real(self.distill_mix) or not 0 <= self.distill_mix <= 1
         )
+        if self.asked is not None:
+            known = {int(s) for s in sizes if whole(s, 32)}
+            bad += [f'asked={self.asked!r} (a {{size: [findings]}} over the sizes {sorted(known)})'] * (
+                not isinstance(self.asked, dict) or not {int(s) for s in self.asked} <= known
+            )
         if bad:
             raise ValueError('Cannot train with ' + '; '.join(bad) + '.')
+
+    def asked_matrix(self) -> torch.Tensor | None:
+        "`asked` as a (sizes x findings) 0/1 matrix (`asked_matrix`)."
+        return asked_matrix(self.asked, self.sizes, self.findings)
 
     def identity(self) -> dict:
         "What a checkpoint must share to be resumed: every setting that changes the result (not patience, checkpoint frequency or memory saving)."
         d = {k: v for k, v in asdict(self).items() if k not in ('patience', 'checkpoint_every', 'memory_efficient')}
-        return dict(d, sizes=[int(s) for s in self.sizes], findings=list(self.findings or []))
+        asked = (
+            {str(s): sorted(f) for s, f in sorted(self.asked.items(), key=lambda kv: int(kv[0]))}
+            if self.asked
+            else None
+        )
+        return dict(d, sizes=[int(s) for s in self.sizes], findings=list(self.findings or []), asked=asked)
 
 # %% ../nbs/05c_config.ipynb #7c72a598
 def train_config(profile: dict, **overrides) -> TrainConfig:
@@ -103,6 +124,17 @@ def train_config(profile: dict, **overrides) -> TrainConfig:
         select=profile.get('select', 'last'),
     )
     return TrainConfig(**{**base, **overrides})
+
+
+def asked_matrix(asked, sizes, findings) -> torch.Tensor | None:
+    "The (sizes x findings) 0/1 matrix of `asked` ({size: findings}) in ascending `sizes` and `findings` order (None: every size asked for everything); refuses a finding no size is asked for."
+    if asked is None:
+        return None
+    asked = {int(s): set(f) for s, f in asked.items()}
+    m = torch.tensor([[float(f in asked.get(int(s), ())) for f in findings] for s in sorted(sizes)])
+    if lost := [f for f, n in zip(findings, m.sum(0).tolist()) if n == 0]:
+        raise ValueError(f'asked gives no size for {lost}: every finding needs at least one size that learns it.')
+    return m
 
 # %% ../nbs/05c_config.ipynb #aaa0dbaf
 def cpu_has_bf16() -> bool:

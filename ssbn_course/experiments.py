@@ -27,7 +27,9 @@ def run_comparison(
 ) -> pd.DataFrame:
     """For each seed: one single-size model per size, their ensemble and the SSBN model, into `out_dir/seed{k}/`; returns `auc_results` of the store.
     With `recipes_dir`, also the recipes validation chooses between (`recipes_dir/seed{k}/`): SSBN trained with each of
-    `cfg['distillations']`, and every SSBN and ensemble with stacked fusion (`fusion.write_stacked`).
+    `cfg['distillations']`; with `cfg['warm_lr']`, SSBN warm-started from the seed's largest single model
+    (`ssbn.load_single_into`) and, as its control, that single model trained as long again at the same learning rate;
+    and every SSBN and ensemble with stacked fusion (`fusion.write_stacked`).
     A model another chapter already trained with the same configuration on the same data (under `reuse_from`) is reused, not trained again."""
     findings, seeds = learnable_findings(cache_dir), list(seeds or cfg['seeds'])
     d = lambda seed: Path(out_dir) / f'seed{seed}'
@@ -47,11 +49,27 @@ def run_comparison(
     fit_many(
         cache_dir, jobs, reuse_from, progress=progress
     )  # every model of every seed, several at once where the CPU gains by it
+    warm = recipes_dir is not None and cfg.get('warm_lr') is not None
+    if warm:  # they start where the seed's largest single model ended, so they train after it
+        big = max(cfg['sizes'])
+        start = lambda seed: dict(
+            seed=seed,
+            findings=findings,
+            lr=cfg['warm_lr'],
+            warm_start=str((d(seed) / f'single-{big}' / 'best.pt').resolve()),
+        )
+        fit_many(
+            cache_dir,
+            [(r(seed) / 'ssbn-warm', train_config(cfg, **start(seed))) for seed in seeds]
+            + [(r(seed) / f'single-{big}-longer', train_config(cfg, sizes=(big,), **start(seed))) for seed in seeds],
+            reuse_from,
+            progress=progress,
+        )
     for seed in seeds:
         write_ensemble(d(seed) / 'ensemble', [d(seed) / f'single-{s}' for s in cfg['sizes']])
         if recipes_dir:
             for src, name in [(d(seed) / 'ssbn', 'ssbn'), (d(seed) / 'ensemble', 'ensemble')] + [
-                (r(seed) / f'ssbn-{t}', f'ssbn-{t}') for t in taught
+                (r(seed) / f'ssbn-{t}', f'ssbn-{t}') for t in [*taught, *['warm'] * warm]
             ]:
                 write_stacked(src, r(seed) / f'{name}-stacked')
     return auc_results(read_store(out_dir, 'test'))
@@ -170,9 +188,10 @@ def single_sizes(store: pd.DataFrame) -> list:
 
 
 def best_single(store: pd.DataFrame) -> Scores:
-    "The single-size runs with the highest test mean AUC (mean over their seeds); chosen on the test set itself, which favours it slightly."
+    "The single-size runs (one size, one recipe: a `variant`) with the highest test mean AUC (mean over their seeds); chosen on the test set itself, which favours it slightly."
     seed_mean = lambda s: np.mean([mean_auc(per_finding_auc(s.y, p, warn=False)) for p in s.p])
-    return max((scores(store, kind=SINGLE, max_size=s) for s in single_sizes(store)), key=seed_mean)
+    kinds = select(store, kind=SINGLE)[['max_size', 'variant']].drop_duplicates().itertuples(index=False)
+    return max((scores(store, kind=SINGLE, max_size=s, variant=v) for s, v in sorted(kinds)), key=seed_mean)
 
 
 HEADLINE_ROLES = (

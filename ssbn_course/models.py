@@ -142,7 +142,9 @@ def nearest_size(size: int, sizes) -> int:
 class MultiSizeNet(nn.Module):
     "A shared CNN with size-specific BatchNorm over `sizes`, fusing per-size logits."
 
-    def __init__(self, encoder: nn.Module, num_classes: int, sizes, fusion: str = 'mean', share_stats: bool = False):
+    def __init__(
+        self, encoder: nn.Module, num_classes: int, sizes, fusion: str = 'mean', share_stats: bool = False, asked=None
+    ):
         super().__init__()
         if fusion not in FUSIONS:
             raise ValueError(f'Unknown fusion {fusion!r}: choose one of {list(FUSIONS)}.')
@@ -152,6 +154,14 @@ class MultiSizeNet(nn.Module):
         self.head = nn.Linear(nf * (len(self.sizes) if fusion == 'concat' else 1), num_classes)
         if fusion == 'learned':
             self.size_logits = nn.Parameter(torch.zeros(len(self.sizes), num_classes))
+        asked = (
+            torch.ones(len(self.sizes), num_classes) if asked is None else torch.as_tensor(asked, dtype=torch.float32)
+        )
+        if tuple(asked.shape) != (len(self.sizes), num_classes):
+            raise ValueError(
+                f'asked must be a (sizes x findings) = ({len(self.sizes)}, {num_classes}) matrix; got {tuple(asked.shape)}.'
+            )
+        self.register_buffer('asked', asked, persistent=False)  # which sizes the fused output averages, per finding
 
     def inputs(self, x, sizes=None) -> dict:
         "{size: image batch} for `sizes` (default: all), downsampling `x` as needed."
@@ -200,7 +210,11 @@ class MultiSizeNet(nn.Module):
         "The fused logits of per-size logits `per` ({size: logits}, any subset of the model's sizes): their mean, or with 'learned' fusion each finding's softmax weights renormalised over the subset."
         self._check(per)
         if self.fusion != 'learned':
-            return torch.stack(list(per.values())).mean(0)
+            w = self.asked[[self.sizes.index(s) for s in per]]
+            w = torch.where(
+                w.sum(0) > 0, w, torch.ones_like(w)
+            )  # a finding none of these sizes is asked for: their mean
+            return sum(wi * z for wi, z in zip(w / w.sum(0), per.values()))
         w = torch.softmax(self.size_logits[[self.sizes.index(s) for s in per]], 0)
         return sum(w[i] * z for i, z in enumerate(per.values()))
 
@@ -251,10 +265,11 @@ def build_model(
     pretrained: bool = False,
     memory_efficient: bool = False,
     weights_path=None,
+    asked=None,
 ) -> MultiSizeNet:
-    "A `MultiSizeNet` on a fresh `arch` encoder (one size: a plain single-size model)."
+    "A `MultiSizeNet` on a fresh `arch` encoder (one size: a plain single-size model); `asked`: which sizes its fused output averages per finding."
     return MultiSizeNet(
-        build_encoder(arch, pretrained, memory_efficient, weights_path), num_classes, sizes, fusion, share_stats
+        build_encoder(arch, pretrained, memory_efficient, weights_path), num_classes, sizes, fusion, share_stats, asked
     )
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 from .batches import CachedImages, collate, multi_size_batch
-from .config import TrainConfig
+from .config import TrainConfig, asked_matrix
 from .models import build_model, count_parameters
 
 # %% auto #0
@@ -78,7 +78,14 @@ def load_trained(path, device='cpu'):
     ck = load_checkpoint(path, device)
     c = ck['config']
     m = build_model(
-        c['arch'], len(c['findings']), c['sizes'], c['fusion'], c['share_stats'], False, c['memory_efficient']
+        c['arch'],
+        len(c['findings']),
+        c['sizes'],
+        c['fusion'],
+        c['share_stats'],
+        False,
+        c['memory_efficient'],
+        asked=asked_matrix(c.get('asked'), c['sizes'], c['findings']),
     )
     m.load_state_dict(ck['model'])
     m.findings = c['findings']
@@ -99,6 +106,8 @@ def model_card(cfg: TrainConfig, params: int, **extra) -> dict:
         cfg.fusion
         + (', shared statistics' if cfg.share_stats else '')
         + (f', {cfg.distill} distillation' if cfg.distill != 'none' and len(cfg.sizes) > 1 else '')
+        + (', asked per size' if cfg.asked else '')
+        + ((', warm start' if len(cfg.sizes) > 1 else ', continued') if cfg.warm_start else '')
     )
     return dict(
         kind=SINGLE if len(cfg.sizes) == 1 else SSBN,

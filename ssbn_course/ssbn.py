@@ -13,7 +13,7 @@ from torch import nn
 # %% auto #0
 __all__ = ['TEACHERS', 'DISTILLATIONS', 'SizeSpecificBatchNorm2d', 'ssbn_layers', 'set_active_size', 'attach_size_hook',
            'convert_to_ssbn', 'use_size', 'add_size', 'recalibrate_bn', 'masked_bce', 'soft_bce', 'size_targets',
-           'multi_size_loss']
+           'multi_size_loss', 'load_single_into']
 
 # %% ../nbs/03_ssbn.ipynb #ab2b94b5
 class SizeSpecificBatchNorm2d(nn.Module):
@@ -199,14 +199,52 @@ def size_targets(out: dict, distill: str = 'none') -> dict:
     return TEACHERS[distill](per, torch.sigmoid(out['fused'].detach().float()))
 
 
-def multi_size_loss(out: dict, y: torch.Tensor, distill: str = 'none', mix: float = 0.5) -> torch.Tensor:
+def multi_size_loss(out: dict, y: torch.Tensor, distill: str = 'none', mix: float = 0.5, asked=None) -> torch.Tensor:
     """½(fused loss + mean per-size loss); equals the plain loss for a single-size model. With `distill`, a size with a
-    teacher (`size_targets`) learns `mix` x from the labels and (1 − `mix`) x from the teacher's predictions."""
+    teacher (`size_targets`) learns `mix` x from the labels and (1 − `mix`) x from the teacher's predictions. With
+    `asked` (a sizes x findings 0/1 matrix, sizes in ascending order), each finding's per-size term averages only the
+    sizes asked for it: a size is not trained on a finding it is not asked for."""
     teach = size_targets(out, distill)
-    per = torch.stack(
-        [
-            masked_bce(z, y) if s not in teach else mix * masked_bce(z, y) + (1 - mix) * soft_bce(z, teach[s])
-            for s, z in out['per_size'].items()
-        ]
-    ).mean()
+    if asked is None:
+        per = torch.stack(
+            [
+                masked_bce(z, y) if s not in teach else mix * masked_bce(z, y) + (1 - mix) * soft_bce(z, teach[s])
+                for s, z in out['per_size'].items()
+            ]
+        ).mean()
+        return 0.5 * (masked_bce(out['fused'], y) + per)
+    known = (~torch.isnan(y)).float()
+    y0, n = torch.nan_to_num(y), known.sum().clamp(min=1)
+    terms = []  # per size, each finding's share of that size's plain term
+    for s, z in sorted(out['per_size'].items()):
+        t = (F.binary_cross_entropy_with_logits(z, y0, reduction='none') * known).sum(0) / n
+        if s in teach:
+            t = (
+                mix * t
+                + (1 - mix) * F.binary_cross_entropy_with_logits(z, teach[s], reduction='none').mean(0) / z.shape[1]
+            )
+        terms.append(t)
+    w = torch.as_tensor(asked, dtype=terms[0].dtype, device=y.device)  # rows: the sizes, ascending
+    per = ((torch.stack(terms) * w).sum(0) / w.sum(0).clamp(min=1)).sum()  # each finding: the mean of its asked sizes
     return 0.5 * (masked_bce(out['fused'], y) + per)
+
+# %% ../nbs/03_ssbn.ipynb #47a70c50
+def load_single_into(model: nn.Module, state: dict) -> nn.Module:
+    "Load a single-size model's `state` (its one size's BatchNorms) into the multi-size `model` of the same architecture, every size's BatchNorm a copy of that size's: how an SSBN model starts from a trained single model (Once-for-all's progressive shrinking starts from the largest network)."
+    import re
+
+    one = {re.match(r'.*\.bns\.(\d+)\.', k).group(1) for k in state if '.bns.' in k}
+    if len(one) != 1:
+        raise ValueError(
+            f'load_single_into needs a single-size model; this state has BatchNorms for sizes {sorted(one)}.'
+        )
+    (src,) = one
+    sizes = ssbn_layers(model)[0].sizes
+    new = {}
+    for k, v in state.items():
+        if f'.bns.{src}.' in k:
+            new.update({k.replace(f'.bns.{src}.', f'.bns.{s}.'): v.clone() for s in sizes})
+        else:
+            new[k] = v
+    model.load_state_dict(new)
+    return model

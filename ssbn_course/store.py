@@ -17,9 +17,9 @@ __all__ = ['RUN_FIELDS', 'SELECT_FIELDS', 'run_name', 'card_kind', 'RunStore', '
 
 # %% ../nbs/05a_store.ipynb #a26e9e47
 def run_name(kind: str, variant: str, sizes: str, output: str = 'fused', size: int = 0) -> str:
-    "The label of a run's output in tables and legends: 'single 64', 'ensemble', 'SSBN', 'SSBN (concat)', 'ensemble (stacked)', 'SSBN @ 64'."
+    "The label of a run's output in tables and legends: 'single 64', 'single 128 (mean, warm start)', 'ensemble', 'SSBN', 'SSBN (concat)', 'ensemble (stacked)', 'SSBN @ 64'."
     name = {SINGLE: f'single {sizes}', ENSEMBLE: 'ensemble', SSBN: 'SSBN'}[kind]
-    if kind != SINGLE and variant != 'mean':
+    if variant != 'mean':
         name += f' ({variant})'
     return name + (f' @ {size}' if output == 'size' and kind != SINGLE else '')
 

@@ -28,7 +28,7 @@ from .config import TrainConfig, fast_math, training_data
 from .runs import CheckpointError, TrainedRun, finish_run, load_checkpoint, predict, save_checkpoint
 from .batches import collate
 from .callbacks import Progress, StepCheckpoints
-from .ssbn import multi_size_loss
+from .ssbn import load_single_into, multi_size_loss
 
 # %% auto #0
 __all__ = ['Loop', 'start', 'one_batch', 'one_epoch', 'end_epoch', 'fit']
@@ -81,7 +81,7 @@ def _train_step(net, ds, idx, cfg: TrainConfig, opt, sched, at: tuple, world: in
     epoch, step, rank = at
     micro = idx[rank::world].chunk(cfg.accumulate)
     opt.zero_grad(set_to_none=True)
-    step_loss = 0.0
+    step_loss, ask = 0.0, None if cfg.asked is None else cfg.asked_matrix().to(device)
     try:
         for k, ids in enumerate(micro):
             x, y = collate(ds, ids)
@@ -94,7 +94,7 @@ def _train_step(net, ds, idx, cfg: TrainConfig, opt, sched, at: tuple, world: in
             )  # all-reduce once per step
             with sync:
                 with torch.autocast(device.type, torch.bfloat16, enabled=fast):
-                    loss = multi_size_loss(net(xs), y.to(device), cfg.distill, cfg.distill_mix)
+                    loss = multi_size_loss(net(xs), y.to(device), cfg.distill, cfg.distill_mix, ask)
                 if not torch.isfinite(loss):
                     raise FloatingPointError(
                         f'The loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}. '
@@ -188,7 +188,11 @@ def start(cache_dir, out_dir, cfg: TrainConfig, resume: bool = True, device=None
         cfg.pretrained,
         cfg.memory_efficient,
         cfg.weights_path,
-    ).to(device)
+        cfg.asked_matrix(),
+    )
+    if cfg.warm_start:  # the trained single-size model's weights, its BatchNorms copied to every size
+        load_single_into(model, load_checkpoint(Path(cfg.warm_start))['model'])
+    model = model.to(device)
     fast = fast_math(cfg, device)
     if fast:
         model = model.to(memory_format=torch.channels_last)

@@ -50,26 +50,32 @@ def run_comparison(
         cache_dir, jobs, reuse_from, progress=progress
     )  # every model of every seed, several at once where the CPU gains by it
     warm = recipes_dir is not None and cfg.get('warm_lr') is not None
-    if warm:  # they start where the seed's largest single model ended, so they train after it
-        big = max(cfg['sizes'])
-        start = lambda seed: dict(
+    if warm:  # they start where the seed's single models ended, so they train after them
+        start = lambda seed, s: dict(
             seed=seed,
             findings=findings,
             lr=cfg['warm_lr'],
-            warm_start=str((d(seed) / f'single-{big}' / 'best.pt').resolve()),
+            warm_start=str((d(seed) / f'single-{s}' / 'best.pt').resolve()),
         )
         fit_many(
             cache_dir,
-            [(r(seed) / 'ssbn-warm', train_config(cfg, **start(seed))) for seed in seeds]
-            + [(r(seed) / f'single-{big}-longer', train_config(cfg, sizes=(big,), **start(seed))) for seed in seeds],
+            [(r(seed) / 'ssbn-warm', train_config(cfg, **start(seed, max(cfg['sizes'])))) for seed in seeds]
+            + [
+                (r(seed) / f'single-{s}-longer', train_config(cfg, sizes=(s,), **start(seed, s)))
+                for seed in seeds
+                for s in cfg['sizes']
+            ],
             reuse_from,
             progress=progress,
         )
     for seed in seeds:
         write_ensemble(d(seed) / 'ensemble', [d(seed) / f'single-{s}' for s in cfg['sizes']])
+        if warm:
+            write_ensemble(r(seed) / 'ensemble-longer', [r(seed) / f'single-{s}-longer' for s in cfg['sizes']])
         if recipes_dir:
+            again = [f'ssbn-{t}' for t in [*taught, *['warm'] * warm]] + ['ensemble-longer'] * warm
             for src, name in [(d(seed) / 'ssbn', 'ssbn'), (d(seed) / 'ensemble', 'ensemble')] + [
-                (r(seed) / f'ssbn-{t}', f'ssbn-{t}') for t in [*taught, *['warm'] * warm]
+                (r(seed) / n, n) for n in again
             ]:
                 write_stacked(src, r(seed) / f'{name}-stacked')
     return auc_results(read_store(out_dir, 'test'))

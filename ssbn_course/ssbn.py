@@ -231,20 +231,24 @@ def multi_size_loss(out: dict, y: torch.Tensor, distill: str = 'none', mix: floa
 # %% ../nbs/03_ssbn.ipynb #47a70c50
 def load_single_into(model: nn.Module, state: dict) -> nn.Module:
     "Load a single-size model's `state` (its one size's BatchNorms) into the multi-size `model` of the same architecture, every size's BatchNorm a copy of that size's: how an SSBN model starts from a trained single model (Once-for-all's progressive shrinking starts from the largest network)."
-    import re
-
-    one = {re.match(r'.*\.bns\.(\d+)\.', k).group(1) for k in state if '.bns.' in k}
+    bn_sizes = lambda keys: {k.split('.bns.')[1].split('.')[0] for k in keys if '.bns.' in k}
+    one, sizes = bn_sizes(state), bn_sizes(model.state_dict())
     if len(one) != 1:
         raise ValueError(
             f'load_single_into needs a single-size model; this state has BatchNorms for sizes {sorted(one)}.'
         )
     (src,) = one
-    sizes = ssbn_layers(model)[0].sizes
     new = {}
     for k, v in state.items():
         if f'.bns.{src}.' in k:
             new.update({k.replace(f'.bns.{src}.', f'.bns.{s}.'): v.clone() for s in sizes})
         else:
             new[k] = v
-    model.load_state_dict(new)
+    try:
+        model.load_state_dict(new)
+    except RuntimeError as e:
+        raise ValueError(
+            'This single-size model does not fit the multi-size one (another architecture or another number of '
+            f'findings): {str(e).splitlines()[1].strip() if len(str(e).splitlines()) > 1 else e}'
+        ) from None
     return model

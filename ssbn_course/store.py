@@ -240,6 +240,9 @@ def run_cache(store: RunStore) -> Path:
 def write_ensemble(out_dir, member_dirs) -> Path:
     "The ensemble of single-size runs from their stored logits (the mean over members, as `SizeEnsemble` averages them), written as a run of its own."
     cards, preds = zip(*(read_run(d) for d in member_dirs))
+    recipe = {
+        c.get('variant', 'mean') for c in cards
+    }  # members trained alike (e.g. 'mean, continued') name the ensemble's variant
     fused = [p[p.output == 'fused'].set_index(['split', 'image_id', 'finding']) for p in preds]
     logits = pd.concat([f.logit for f in fused], axis=1)
     if logits.isna().any().any() or any(len(f) != len(logits) for f in fused):
@@ -250,7 +253,7 @@ def write_ensemble(out_dir, member_dirs) -> Path:
     t['prob'] = 1 / (1 + np.exp(-t.logit))
     card = dict(
         kind=ENSEMBLE,
-        variant='mean',
+        variant=recipe.pop() if len(recipe) == 1 else 'mean',
         arch=cards[0]['arch'],
         sizes=sorted(s for c in cards for s in c['sizes']),
         seed=cards[0]['seed'],

@@ -2,6 +2,7 @@
 or a documented handling (a bad image is skipped and listed in skipped.csv); nothing is written outside its folder and
 nothing is reported as done that was not. The property-based suite (test_properties.py) generates many more."""
 
+import dataclasses
 import json
 import os
 import shutil
@@ -468,3 +469,22 @@ def test_an_unknown_distillation_is_refused(cache64, tmp_path):
         TrainConfig(sizes=(32, 64), distill='inplace', distill_mix=1.5)
     r = cli('train', '--cache', cache64, '--out', tmp_path / 'r', '--sizes', '32', '64', '--distill', 'kd')
     assert r.returncode == 2 and "invalid choice: 'kd'" in r.stderr, r.stderr
+
+
+def test_a_warm_start_that_cannot_start_is_refused(cache64, tmp_path):
+    "A warm start from a missing checkpoint or from a multi-size model, and an `asked` that leaves a finding to no size, are refused by name before training."
+    from ssbn_course.cache import learnable_findings
+    from ssbn_course.config import TrainConfig
+    from ssbn_course.train import fit
+
+    cfg = TrainConfig(sizes=(32, 64), epochs=1, batch_size=4, max_steps=1)
+    with pytest.raises(FileNotFoundError, match='no checkpoint there'):
+        fit(cache64, tmp_path / 'a', dataclasses.replace(cfg, warm_start=str(tmp_path / 'nope.pt')), progress=False)
+    ssbn = fit(cache64, tmp_path / 'ssbn', cfg, progress=False).dir
+    with pytest.raises(
+        ValueError, match=r"needs a single-size model; this state has BatchNorms for sizes \['32', '64'\]"
+    ):
+        fit(cache64, tmp_path / 'b', dataclasses.replace(cfg, warm_start=str(ssbn / 'best.pt')), progress=False)
+    f = learnable_findings(cache64)
+    with pytest.raises(ValueError, match=rf"asked gives no size for \['{f[0]}'\]"):
+        fit(cache64, tmp_path / 'c', dataclasses.replace(cfg, findings=f, asked={64: f[1:]}), progress=False)

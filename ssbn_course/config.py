@@ -48,7 +48,7 @@ class TrainConfig:
         None  # SSBN: start from a trained single-size run's best.pt (its weights, its BatchNorm copied to every size)
     )
     asked: dict | None = (
-        None  # SSBN: {size: findings} each size is asked for (None: every size for every finding); `asked_sizes` chooses it
+        None  # SSBN: {size: findings} each size is asked for (None: every size for every finding); docs/quick_profile.md measured it
     )
     accumulate: int = 1  # gradient accumulation: each step's batch_size images in this many micro-batches
     max_steps: int = (

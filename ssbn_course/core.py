@@ -43,7 +43,7 @@ PROFILES = {
         ablations=False,
         distillations=(
             'none',
-        ),  # in-place distillation lost on validation in every measured run (docs/quick_profile.md): the study keeps it
+        ),  # validation rejected in-place distillation in the recorded quick and study runs of 2026-12-04: the study keeps it
         warm_lr=1e-3,  # also SSBN warm-started from the largest single model, and that single trained as long (None: not)
         sweep_sizes=(32, 64, 128),
         sweep_archs=('densenet-shallow',),

@@ -14,7 +14,7 @@ from .ssbn import masked_bce, ssbn_layers
 from .batches import collate
 
 # %% auto #0
-__all__ = ['Callback', 'StepCheckpoints', 'Progress', 'size_gradients', 'GradientCosine']
+__all__ = ['Callback', 'StepCheckpoints', 'Progress', 'size_gradients', 'size_cosines', 'GradientCosine']
 
 # %% ../nbs/05d_callbacks.ipynb #218a6d2b
 class Callback:
@@ -77,10 +77,10 @@ class Progress(Callback):
         self.bar.close()
 
 # %% ../nbs/05d_callbacks.ipynb #ba860987
-def size_gradients(model: nn.Module, x: dict, y: torch.Tensor) -> dict:
+def size_gradients(model: nn.Module, x: dict, y: torch.Tensor, finding: int | None = None) -> dict:
     """{size: that size's loss gradient on the model's shared weights (every parameter outside the size-specific
     BatchNorms), flattened}, for a {size: batch} input `x` with labels `y`; the model's running statistics are left as
-    they were."""
+    they were. `finding`: the loss of that label column alone (its index in `y`), else of every column."""
     specific = {id(p) for layer in ssbn_layers(model) for p in layer.parameters()}  # each size's own γ and β
     shared = [
         p for n, p in model.named_parameters() if p.requires_grad and id(p) not in specific and n != 'size_logits'
@@ -88,8 +88,11 @@ def size_gradients(model: nn.Module, x: dict, y: torch.Tensor) -> dict:
     kept = {n: b.clone() for n, b in model.named_buffers()}
     out = model(x)
     grads = {}
+    cols = slice(None) if finding is None else slice(finding, finding + 1)
     for s, z in out['per_size'].items():
-        g = torch.autograd.grad(masked_bce(z.float(), y), shared, retain_graph=True, allow_unused=True)
+        g = torch.autograd.grad(
+            masked_bce(z[:, cols].float(), y[:, cols]), shared, retain_graph=True, allow_unused=True
+        )
         grads[s] = torch.cat([(gi if gi is not None else torch.zeros_like(p)).flatten() for gi, p in zip(g, shared)])
     with torch.no_grad():
         for n, b in model.named_buffers():
@@ -97,11 +100,24 @@ def size_gradients(model: nn.Module, x: dict, y: torch.Tensor) -> dict:
     return grads
 
 
-class GradientCosine(Callback):
-    "Every `every` steps of a multi-size run, the cosine similarity of each pair of sizes' gradients on the shared weights (`size_gradients`), appended to `out_dir/gradient_cosine.csv`."
+def size_cosines(g: dict) -> list:
+    """[(size_a, size_b, cosine)] for each pair of the sizes' gradients `g` ({size: flat gradient}); NaN where a
+    gradient is zero (a batch with no known label for the finding measured has no direction to compare)."""
+    sizes = sorted(g)
+    return [
+        (a, b, F.cosine_similarity(g[a], g[b], 0).item() if g[a].any() and g[b].any() else float('nan'))
+        for i, a in enumerate(sizes)
+        for b in sizes[i + 1 :]
+    ]
 
-    def __init__(self, every: int = 10):
-        self.every = every
+
+class GradientCosine(Callback):
+    """Every `every` steps of a multi-size run, the cosine similarity of each pair of sizes' gradients on the shared
+    weights (`size_gradients`), appended to `out_dir/gradient_cosine.csv`: the whole loss (`finding` 'all') and, with
+    `by_finding`, each finding's own loss (one more forward pass and a backward pass per size for each finding)."""
+
+    def __init__(self, every: int = 10, by_finding: bool = False):
+        self.every, self.by_finding = every, by_finding
 
     def before_fit(self, loop):
         "Keep only the rows of steps the run has done (none for a fresh run; a resumed one redoes the steps after its checkpoint)."
@@ -117,17 +133,12 @@ class GradientCosine(Callback):
         if len(loop.cfg.sizes) < 2 or loop.rank != 0 or s['step'] % self.every:
             return
         x, y = collate(loop.train_ds, loop.order()[s['step'] - 1])
-        g = size_gradients(loop.model, multi_size_batch(x, loop.cfg.sizes, loop.device), y.to(loop.device))
+        x, y = multi_size_batch(x, loop.cfg.sizes, loop.device), y.to(loop.device)
+        measured = [('all', None)] + (list(zip(loop.cfg.findings, range(y.shape[1]))) if self.by_finding else [])
         rows = [
-            dict(
-                epoch=s['epoch'] + 1,
-                step=s['step'],
-                size_a=a,
-                size_b=b,
-                cosine=F.cosine_similarity(g[a], g[b], 0).item(),
-            )
-            for i, a in enumerate(sorted(g))
-            for b in sorted(g)[i + 1 :]
+            dict(epoch=s['epoch'] + 1, step=s['step'], finding=name, size_a=a, size_b=b, cosine=c)
+            for name, column in measured
+            for a, b, c in size_cosines(size_gradients(loop.model, x, y, column))
         ]
         f = loop.out_dir / 'gradient_cosine.csv'
         pd.DataFrame(rows).to_csv(f, mode='a', header=not f.exists(), index=False)

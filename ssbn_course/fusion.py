@@ -13,7 +13,8 @@ from .store import card_kind
 from .runs import PREDICTION_COLUMNS, read_run, write_run
 
 # %% auto #0
-__all__ = ['FUSED_COLUMNS', 'size_logits', 'stack_weights', 'stacked_logits', 'write_stacked', 'recipe_table', 'chosen_variant']
+__all__ = ['FUSED_COLUMNS', 'size_logits', 'stack_weights', 'stacked_logits', 'stacked_variant', 'unstacked_variant',
+           'write_stacked', 'recipe_table', 'chosen_variant']
 
 # %% ../nbs/05b_fusion.ipynb #bef93438
 FUSED_COLUMNS = ['split', 'image_id', 'patient', 'finding', 'size', 'label', 'logit']
@@ -80,6 +81,16 @@ def stacked_logits(t: pd.DataFrame, w: pd.DataFrame) -> pd.DataFrame:
     return cases.assign(logit=z).reset_index()
 
 # %% ../nbs/05b_fusion.ipynb #ce0fea9c
+def stacked_variant(variant: str) -> str:
+    "The variant of a run refit with stacked fusion: its 'mean' becomes 'stacked' ('mean, warm start' → 'stacked, warm start'), or ', stacked' is added."
+    return variant.replace('mean', 'stacked', 1) if 'mean' in variant else variant + ', stacked'
+
+
+def unstacked_variant(variant: str) -> str:
+    "The variant of the run that a stacked variant's fusion was fit on (the inverse of `stacked_variant`): its sizes' outputs are that run's."
+    return variant.removesuffix(', stacked') if variant.endswith(', stacked') else variant.replace('stacked', 'mean', 1)
+
+
 def write_stacked(run_dir, out_dir, C: float = 1.0) -> Path:
     "Run `run_dir` (SSBN or an ensemble) with stacked fusion fit on its validation split, written as a run of its own in `out_dir`."
     card, _ = read_run(run_dir)
@@ -91,9 +102,7 @@ def write_stacked(run_dir, out_dir, C: float = 1.0) -> Path:
     w = stack_weights(t[t.split == 'val'], C)
     fused = stacked_logits(t, w).assign(output='fused', size=0)
     fused['prob'] = 1 / (1 + np.exp(-fused.logit))
-    variant = (
-        card['variant'].replace('mean', 'stacked', 1) if 'mean' in card['variant'] else card['variant'] + ', stacked'
-    )
+    variant = stacked_variant(card['variant'])
     new = {k: v for k, v in card.items() if k not in ('identity', 'checkpoint', 'reused_from')}
     new.update(
         variant=variant,

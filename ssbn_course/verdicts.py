@@ -12,7 +12,8 @@ from .store import scores, select
 from .experiments import compare, single_sizes
 
 # %% auto #0
-__all__ = ['LEARNED_VERDICTS', 'BRANCH_VERDICTS', 'finding_verdicts', 'learned_sentence', 'branch_gaps', 'branch_sentence']
+__all__ = ['LEARNED_VERDICTS', 'BRANCH_VERDICTS', 'finding_verdicts', 'learned_sentence', 'control_variant', 'branch_gaps',
+           'branch_sentence']
 
 # %% ../nbs/06a_verdicts.ipynb #09f0577d
 def finding_verdicts(
@@ -81,18 +82,44 @@ def learned_sentence(v: pd.DataFrame, bar: float = 0.75) -> str:
     return ' '.join(out)
 
 # %% ../nbs/06a_verdicts.ipynb #f49dc7a7
+def control_variant(ssbn_variant: str, single_variants) -> str:
+    """Which of a size's single models (`single_variants`, their recipes) an SSBN recipe's branches are set against: the
+    one trained as long. A warm-started SSBN trained for a second schedule after its single model: the singles trained
+    again ('mean, continued'); any other recipe: the plain ones ('mean'); the only one when there is one."""
+    have = sorted(set(single_variants))
+    if len(have) == 1:
+        return have[0]
+    want = 'mean, continued' if 'warm start' in ssbn_variant else 'mean'
+    if want not in have:
+        raise KeyError(
+            f'No single model of recipe {want!r} to set SSBN ({ssbn_variant}) against; the store has {have}.'
+        )
+    return want
+
+
 def branch_gaps(
-    store: pd.DataFrame, n_boot: int = 1000, seed: int = 0, alpha: float = 0.05, margin: float = 0.02
+    store: pd.DataFrame,
+    n_boot: int = 1000,
+    seed: int = 0,
+    alpha: float = 0.05,
+    margin: float = 0.02,
+    variants=None,
 ) -> pd.DataFrame:
-    """Per size and finding: each SSBN model's branch at that size (its per-size output) minus the single model trained at that size, test AUC averaged
-    over the shared seeds, with a paired patient-bootstrap interval and its verdict: 'lower' or 'higher' (the interval excludes 0 and reaches beyond
-    ±`margin`), 'within the margin' (the whole interval inside ±`margin`: equivalent for the study's purpose) or 'not determined' (the rest)."""
+    """Per SSBN recipe, size and finding: each SSBN model's branch at that size (its per-size output) minus the single model trained at that size
+    for as long (`control_variant`), test AUC averaged over the shared seeds, with a paired patient-bootstrap interval and its verdict: 'lower' or
+    'higher' (the interval excludes 0 and reaches beyond ±`margin`), 'within the margin' (the whole interval inside ±`margin`: equivalent for the
+    study's purpose) or 'not determined' (the rest). `variants`: the SSBN recipes to compare (default: every one in the store)."""
     singles, rows = single_sizes(store) if SINGLE in set(store.kind) else [], []
     branches = select(store, kind=SSBN, output='size') if SSBN in set(store.kind) else store.iloc[:0]
+    if variants is not None:
+        branches = branches[branches.variant.isin(list(variants))]
     for variant, s in sorted(set(zip(branches.variant, branches['size'].astype(int)))):
         if s not in singles:
             continue
-        a, b = scores(store, kind=SSBN, variant=variant, size=s), scores(store, kind=SINGLE, max_size=s)
+        own = select(store, kind=SINGLE, max_size=s).variant
+        against = control_variant(variant, own)
+        a = scores(store, kind=SSBN, variant=variant, size=s)
+        b = scores(store, kind=SINGLE, max_size=s, variant=against)
         for f in sorted(set(a.findings) & set(b.findings)):
             y = a.y[:, a.findings.index(f)]
             if not ((y == 1).any() and (y == 0).any()):
@@ -110,6 +137,8 @@ def branch_gaps(
             )
             rows.append(
                 dict(
+                    variant=variant,
+                    against=against,
                     size=s,
                     finding=f,
                     ssbn=r['mean_auc1'],
@@ -122,7 +151,20 @@ def branch_gaps(
                 )
             )
     g = pd.DataFrame(
-        rows, columns=['size', 'finding', 'ssbn', 'single', 'diff', 'ci_low', 'ci_high', 'seeds', 'verdict']
+        rows,
+        columns=[
+            'variant',
+            'against',
+            'size',
+            'finding',
+            'ssbn',
+            'single',
+            'diff',
+            'ci_low',
+            'ci_high',
+            'seeds',
+            'verdict',
+        ],
     )
     g['verdict'] = verdict_column(g.verdict, BRANCH_VERDICTS)
     return g.assign(margin=margin)
@@ -135,6 +177,8 @@ def branch_sentence(g: pd.DataFrame) -> str:
     "What `branch_gaps` shows, generated from its verdicts: where SSBN's branch scores lower than the single model of its size, higher, the same within the margin, or undetermined."
     if g.empty:
         return 'No SSBN branch has a single-size model of its size in this store: nothing to compare.'
+    if g.variant.nunique() > 1:
+        return ' '.join(f'SSBN ({v}): {branch_sentence(t)}' for v, t in g.groupby('variant', sort=False))
     quote = lambda t: '; '.join(
         f'{f} at '
         + ', '.join(
@@ -147,8 +191,9 @@ def branch_sentence(g: pd.DataFrame) -> str:
         f'{f} at {", ".join(f"{s} px" for s in rows["size"])}' for f, rows in t.groupby('finding', sort=True)
     )
     seeds, m = int(g.seeds.max()), float(g.margin.iloc[0])
+    longer = f' for as long ({g.against.iloc[0]})' if g.against.iloc[0] != 'mean' else ''
     out = [
-        f"SSBN's branch at each size against the single model trained at that size ({seeds} seed{'s' * (seeds != 1)}, paired by patient): "
+        f"SSBN's branch at each size against the single model trained at that size{longer} ({seeds} seed{'s' * (seeds != 1)}, paired by patient): "
         f'lower for {quote(g[g.verdict == "lower"]) or "none"}.',
         f'Higher for {quote(g[g.verdict == "higher"]) or "none"}.',
     ]

@@ -1,8 +1,16 @@
 """Shared fixtures: tiny datasets in each real dataset's exact layout, written by the course's own writers or by hand; the
 folder the chapters are executed into (tests/test_notebooks.py), which the site tests then build from."""
 
+import os
 import subprocess
 import sys
+
+if workers := int(
+    os.environ.get('PYTEST_XDIST_WORKER_COUNT', 0)
+):  # `pytest -n N`: each worker gets its share of the cores
+    share = str(max(1, (os.cpu_count() or 1) // workers))  # (N workers each using every core would thrash the CPU)
+    for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+        os.environ.setdefault(var, share)  # before torch is imported; the notebooks' kernels inherit it
 from pathlib import Path
 import pytest
 from ssbn_course.course.runner import course_dir, run_notebook
@@ -83,3 +91,27 @@ def pytest_terminal_summary(terminalreporter):
             + ', '.join(f'{k} {v}' for k, v in sorted(props.CASES.items()))
             + ')'
         )
+
+
+def pytest_configure(config):
+    "`--dist loadgroup` (command 2) on a pytest that loses the groups would run the chapters on both workers: refuse."
+    if config.getoption('dist', None) == 'loadgroup':
+        import xdist
+
+        if pytest.version_tuple[:2] >= (9, 2) and tuple(map(int, xdist.__version__.split('.')[:2])) <= (3, 8):
+            raise pytest.UsageError(
+                f'pytest {pytest.__version__} with pytest-xdist {xdist.__version__} does not keep `--dist loadgroup` '
+                "groups (xdist names a group in the test's id, which pytest 9.2 no longer reads): the chapters would "
+                "run on both workers, each without the other's results. Install what settings.ini names "
+                "(pytest<9.2: `pip install -e '.[dev]'`), or run without -n."
+            )
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist writes the groups into the tests' ids
+def pytest_collection_modifyitems(config, items):
+    """Under `--dist loadgroup`, a test file without a group of its own runs whole on one worker, as `--dist loadfile`
+    would: its module fixtures are made once, and tests that read an earlier test's results (the full profile's
+    chapters) find them."""
+    for item in items:
+        if not any(item.iter_markers('xdist_group')):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

@@ -6,6 +6,10 @@ parameters than the quick profile's (fewer seeds, epochs and patients): this tes
 import pytest
 from ssbn_course.course.runner import chapters, course_dir, run_notebook
 
+# `pytest -n N --dist loadgroup` (command 2): the chapters run in course order into one session's folder, and the site is
+# built from it, so these three files share one worker.
+pytestmark = pytest.mark.xdist_group('course')
+
 NOTEBOOKS = chapters() + sorted((course_dir() / 'nbs').glob('9[0-9]*_*.ipynb'))
 SMALLER = {
     '03_ssbn': dict(fixres_epochs=2, n_patients=150, n_test_patients=200, n_boot=100),

@@ -10,11 +10,16 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 import nbformat
+import pytest
 from ssbn_course.course.runner import course_dir
 from ssbn_course.course.cli import main
 from ssbn_course.course.apidoc import module_chapters, site_pages
 
 EXE = str(Path(sys.executable).parent / 'ssbn-course')
+
+# `pytest -n N --dist loadgroup` (command 2): the chapters run in course order into one session's folder, and the site is
+# built from it, so these three files share one worker.
+pytestmark = pytest.mark.xdist_group('course')
 
 
 class _Ids(HTMLParser):

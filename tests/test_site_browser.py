@@ -22,6 +22,10 @@ from ssbn_course.course.runner import course_dir
 from ssbn_course.course.apidoc import site_pages
 from conftest import PLOTLY_CHAPTER
 
+# `pytest -n N --dist loadgroup` (command 2): the chapters run in course order into one session's folder, and the site is
+# built from it, so these three files share one worker.
+pytestmark = pytest.mark.xdist_group('course')
+
 CHROMIUM = Path(os.environ.get('SSBN_CHROMIUM', '/usr/bin/chromium'))
 REQUIRED = os.environ.get('SSBN_BROWSER_TESTS') == 'required'
 ARTIFACTS = Path(os.environ.get('SSBN_TEST_ARTIFACTS', course_dir() / 'test-artifacts'))

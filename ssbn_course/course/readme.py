@@ -205,6 +205,22 @@ def study_section(folder) -> str:
             + '\n\n'
             + '\n'.join(f'* {s}' for s in r6.get('claims', []))
         )
+    if recipes := r6.get('recipes'):
+        rows = [
+            f'| {n} | {v["validation"]:.4f} | {v["test"]:.4f} | {"**chosen**" if v["chosen"] else ""} |'
+            for n, v in recipes.items()
+        ]
+        parts.append(
+            'The recipes of chapter 6, each chosen per kind on validation before its test column is read (rejected ones stay):'
+            '\n\n| recipe | validation mean AUC | test mean AUC | |\n|---|---|---|---|\n' + '\n'.join(rows)
+        )
+    if w := r6.get('branch_worst'):
+        lower = r6.get('branch_lower') or []
+        parts.append(
+            f"The chosen SSBN recipe's branches ({r6['branch_recipe']}) against the single model of each size trained as long: "
+            f'the lowest is {w["finding"]} at {w["size"]} px, {w["diff"]:+.3f} (95 % CI {w["ci"][0]:+.3f} to {w["ci"][1]:+.3f}); '
+            f'lower beyond the ±0.02 margin: {", ".join(lower) if lower else "none"}.'
+        )
     if (sweep := Path(folder) / 'sweep_aucs.csv').is_file():
         import pandas as pd
 

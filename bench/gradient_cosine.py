@@ -48,6 +48,15 @@ def main(argv=None):
             f"each finding's own loss: mean cosine in epochs {first} and {last} (NaN: no known label in the batches):"
         )
         print(per.round(3).to_string())
+        ratio = g[g.epoch.isin([first, last])].assign(ratio=g.norm_a / g.norm_b)
+        print(
+            "how hard the smaller size pulls against the larger: mean ratio of their gradients' lengths (norm_a / norm_b):"
+        )
+        print(
+            ratio.pivot_table(index='finding', columns=['pair', 'epoch'], values='ratio', aggfunc='mean')
+            .round(2)
+            .to_string()
+        )
     return table
 
 

@@ -101,11 +101,18 @@ def size_gradients(model: nn.Module, x: dict, y: torch.Tensor, finding: int | No
 
 
 def size_cosines(g: dict) -> list:
-    """[(size_a, size_b, cosine)] for each pair of the sizes' gradients `g` ({size: flat gradient}); NaN where a
-    gradient is zero (a batch with no known label for the finding measured has no direction to compare)."""
+    """For each pair of the sizes' gradients `g` ({size: flat gradient}): `dict(size_a, size_b, cosine, norm_a,
+    norm_b)`, their cosine similarity (direction) and lengths (how hard each size pulls the shared weights). The cosine
+    is NaN where a gradient is zero (a batch with no known label for the finding measured has no direction)."""
     sizes = sorted(g)
     return [
-        (a, b, F.cosine_similarity(g[a], g[b], 0).item() if g[a].any() and g[b].any() else float('nan'))
+        dict(
+            size_a=a,
+            size_b=b,
+            cosine=F.cosine_similarity(g[a], g[b], 0).item() if g[a].any() and g[b].any() else float('nan'),
+            norm_a=g[a].norm().item(),
+            norm_b=g[b].norm().item(),
+        )
         for i, a in enumerate(sizes)
         for b in sizes[i + 1 :]
     ]
@@ -136,9 +143,9 @@ class GradientCosine(Callback):
         x, y = multi_size_batch(x, loop.cfg.sizes, loop.device), y.to(loop.device)
         measured = [('all', None)] + (list(zip(loop.cfg.findings, range(y.shape[1]))) if self.by_finding else [])
         rows = [
-            dict(epoch=s['epoch'] + 1, step=s['step'], finding=name, size_a=a, size_b=b, cosine=c)
+            dict(epoch=s['epoch'] + 1, step=s['step'], finding=name) | pair
             for name, column in measured
-            for a, b, c in size_cosines(size_gradients(loop.model, x, y, column))
+            for pair in size_cosines(size_gradients(loop.model, x, y, column))
         ]
         f = loop.out_dir / 'gradient_cosine.csv'
         pd.DataFrame(rows).to_csv(f, mode='a', header=not f.exists(), index=False)

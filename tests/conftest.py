@@ -5,12 +5,11 @@ import os
 import subprocess
 import sys
 
-if workers := int(
-    os.environ.get('PYTEST_XDIST_WORKER_COUNT', 0)
-):  # `pytest -n N`: each worker gets its share of the cores
-    share = str(max(1, (os.cpu_count() or 1) // workers))  # (N workers each using every core would thrash the CPU)
+# `pytest -n N` (command 2): each worker gets its share of the cores, set before torch is imported (the notebooks'
+# kernels inherit it); N workers each using every core would thrash the CPU.
+if WORKERS := int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', 0)):
     for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
-        os.environ.setdefault(var, share)  # before torch is imported; the notebooks' kernels inherit it
+        os.environ.setdefault(var, str(max(1, (os.cpu_count() or 1) // WORKERS)))
 from pathlib import Path
 import pytest
 from ssbn_course.course.runner import course_dir, run_notebook
@@ -114,4 +113,4 @@ def pytest_collection_modifyitems(config, items):
     chapters) find them."""
     for item in items:
         if not any(item.iter_markers('xdist_group')):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))

@@ -45,6 +45,7 @@ PROFILES = {
             'none',
         ),  # validation rejected in-place distillation in the recorded quick and study runs of 2026-12-04: the study keeps it
         warm_lr=1e-3,  # also SSBN warm-started from the largest single model, and that single trained as long (None: not)
+        warm_epochs=3,  # epochs of that second phase (None: `epochs`); quick halves it for time
         sweep_sizes=(32, 64, 128),
         sweep_archs=('densenet-shallow',),
         weights_path=None,
@@ -71,6 +72,7 @@ PROFILES = {
         ablations=False,
         distillations=('none', 'inplace'),
         warm_lr=1e-3,
+        warm_epochs=None,
         sweep_sizes=(32, 64, 128),
         sweep_archs=('densenet-shallow',),
         weights_path=None,
@@ -97,6 +99,7 @@ PROFILES = {
         ablations=True,
         distillations=('none', 'inplace'),
         warm_lr=None,
+        warm_epochs=None,
         sweep_sizes=(32, 64, 128, 224, 256, 320, 448, 512, 600),
         sweep_archs=('resnet34', 'densenet121'),
         weights_path=None,

@@ -130,7 +130,7 @@ def draw_consolidation(c: Canvas, l) -> np.ndarray | None:
         prof = np.maximum(prof, np.exp(-((x - dx) ** 2 + (y - dy) ** 2) / (rb * rb)))
     prof *= c.lungs[ws]
     c.A[ws] += l.contrast * prof
-    c.markings[ws] *= 1 - prof  # no longer air around the vessels
+    c.markings[ws] *= 1 - l.conspicuity * prof  # no longer air around the vessels (as far as the lesion shows)
     return c.mask(ws, prof > 0.3)
 
 
@@ -150,7 +150,7 @@ def draw_effusion(c: Canvas, l) -> np.ndarray | None:
     )
     fill = prof * np.maximum(c.lungs[ws], 0.25)
     c.A[ws] += l.contrast * fill
-    c.markings[ws] *= 1 - prof
+    c.markings[ws] *= 1 - l.conspicuity * prof
     return c.mask(ws, fill > 0.3)
 
 
@@ -165,8 +165,8 @@ def draw_pneumothorax(c: Canvas, l) -> np.ndarray | None:
     apex = _ramp(cy + 0.15 * h - y, 10.0) * _ramp(l.side * (x - cx) + 0.3 * spec.lung_hw, 10.0)
     region = _ramp((r - rp) * spec.lung_hw, c.edge) * c.lungs[ws] * apex
     line = np.clip(1 - np.abs(r - rp) * spec.lung_hw / 0.8, 0, 1) * apex * c.lungs[ws]
-    c.A[ws] += l.contrast * line - 0.05 * region
-    c.markings[ws] *= 1 - region
+    c.A[ws] += l.contrast * line - 0.05 * l.conspicuity * region
+    c.markings[ws] *= 1 - l.conspicuity * region
     return c.mask(ws, region > 0.5)
 
 

@@ -28,7 +28,7 @@ def run_comparison(
     """For each seed: one single-size model per size, their ensemble and the SSBN model, into `out_dir/seed{k}/`; returns `auc_results` of the store.
     With `recipes_dir`, also the recipes validation chooses between (`recipes_dir/seed{k}/`): SSBN trained with each of
     `cfg['distillations']`; with `cfg['warm_lr']`, SSBN warm-started from the seed's largest single model
-    (`ssbn.load_single_into`) and, as its controls, every single model trained as long again from its own end at the
+    (`ssbn.load_single_into`, for `cfg['warm_epochs']`, default `cfg['epochs']`) and, as its controls, every single model trained as long again from its own end at the
     same learning rate (`single-{size}-longer`) and their ensemble; and every SSBN and ensemble with stacked fusion (`fusion.write_stacked`).
     A model another chapter already trained with the same configuration on the same data (under `reuse_from`) is reused, not trained again."""
     findings, seeds = learnable_findings(cache_dir), list(seeds or cfg['seeds'])
@@ -55,6 +55,7 @@ def run_comparison(
             seed=seed,
             findings=findings,
             lr=cfg['warm_lr'],
+            epochs=cfg.get('warm_epochs') or cfg['epochs'],
             warm_start=str((d(seed) / f'single-{s}' / 'best.pt').resolve()),
         )
         fit_many(

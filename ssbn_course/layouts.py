@@ -195,6 +195,7 @@ def truth_rows(spec, image, n):
             size_mm=round(l.size_mm, 2),
             size_px=round(l.size_mm * n / FOV_MM, 2),
             contrast=round(l.contrast, 4),
+            conspicuity=round(l.conspicuity, 4),
             side=l.side,
             ctr=round(spec.ctr, 4),
         )

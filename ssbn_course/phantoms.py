@@ -40,6 +40,7 @@ class Lesion:
     contrast: float = 0.0
     side: int = 1
     extra: dict = field(default_factory=dict)
+    conspicuity: float = 1.0  # how much of its signal shows, 0 (none) to 1; `contrast` is already multiplied by it
 
 # %% ../nbs/01_phantoms.ipynb #b5866496
 @dataclass
@@ -77,7 +78,15 @@ class PhantomSpec:
         return 2 * self.heart_hw / (self.lung_gap + 4 * self.lung_hw)
 
 # %% ../nbs/01_phantoms.ipynb #18eb9c90
-DOMAIN = dict(noise=1.0, gamma=1.0, exposure=1.0)
+DOMAIN = dict(noise=1.0, gamma=1.0, exposure=1.0, subtle=0.35, reader_sd=0.03)
+# acquisition (noise, gamma, exposure: scales) and case mix (subtle: the fraction of lesions that are faint;
+# reader_sd: the error of the reader's cardiothoracic ratio behind the cardiomegaly label)
+
+
+def _conspicuity(rng, subtle: float) -> float:
+    "1 (the lesion shows fully), or, for a fraction `subtle` of lesions, a fraction of its signal uniform in [0, 1]: faint to invisible."
+    u, v = rng.random(2)  # both drawn always: the stream does not depend on `subtle`
+    return float(v) if u < subtle else 1.0
 
 
 def _point_in_lung(rng, spec, side, rmax=0.75, low=False):
@@ -116,6 +125,13 @@ def sample_spec(
         raise ValueError(f'Unknown domain key(s) {sorted(set(domain) - set(DOMAIN))}; use {list(DOMAIN)}.')
     p = {**PREVALENCE, **(prevalence or {})}
     dom = {**DOMAIN, **(domain or {})}
+    if not 0 <= dom['subtle'] <= 1 or dom['reader_sd'] < 0:
+        raise ValueError(
+            f'domain subtle={dom["subtle"]} must be a fraction in [0, 1] and reader_sd={dom["reader_sd"]} at least 0.'
+        )
+    cp = np.random.default_rng([seed, patient, 5])  # conspicuity of the patient's chronic lesions
+    cs = np.random.default_rng([seed, patient, study + 1, 5])  # of this study's acute ones, and the reader's error
+    faint = lambda rng: _conspicuity(rng, dom['subtle'])
     pr = np.random.default_rng([seed, patient, 0])
     s = pr.uniform(0.9, 1.1)
     lung_hw, lung_gap = 56 * s * pr.uniform(0.93, 1.07), 38 * s * pr.uniform(0.85, 1.15)
@@ -147,37 +163,50 @@ def sample_spec(
         texture=int(sr.integers(2**20)),
     )
     L = spec.lesions
-    if cardio:
+    read = ctr + dom['reader_sd'] * cs.normal()  # the label is a reader's measurement, not the true ratio
+    if read > CTR_LIMIT:
         L.append(
-            Lesion('Cardiomegaly', 0.25 * spec.heart_hw, spec.heart_y, 2 * spec.heart_hw, 0.24, extra=dict(ctr=ctr))
+            Lesion(
+                'Cardiomegaly',
+                0.25 * spec.heart_hw,
+                spec.heart_y,
+                2 * spec.heart_hw,
+                0.24,
+                extra=dict(ctr=ctr, read=float(read)),
+            )
         )
     if chronic['Nodule']:
         x, y = _point_in_lung(pr, spec, nodule_side)
+        v = faint(cp)
         L.append(
             Lesion(
                 'Nodule',
                 x,
                 y,
                 float(np.clip(pr.lognormal(np.log(14.0), 0.3), 8, 25)),
-                pr.uniform(0.22, 0.32),
+                v * pr.uniform(0.22, 0.32),
                 nodule_side,
+                conspicuity=v,
             )
         )
     if chronic['Mass']:
         x, y = _point_in_lung(pr, spec, mass_side, 0.55)
+        v = faint(cp)
         L.append(
             Lesion(
                 'Mass',
                 x,
                 y,
                 pr.uniform(32, 65),
-                pr.uniform(0.14, 0.22),
+                v * pr.uniform(0.14, 0.22),
                 mass_side,
                 dict(lobulation=pr.uniform(0.08, 0.2), phase=pr.uniform(0, 6.3)),
+                conspicuity=v,
             )
         )
     hf = 2.5 if cardio else 0.8  # heart failure: effusion and edema travel with cardiomegaly
     if sr.random() < min(p['Effusion'] * hf, 0.9):
+        v = faint(cs)  # one conspicuity for the study's effusion, on one side or both
         for side in [-1, 1] if sr.random() < 0.25 else [sr.choice([-1, 1])]:
             L.append(
                 Lesion(
@@ -185,12 +214,18 @@ def sample_spec(
                     float(side * (lung_gap / 2 + lung_hw)),
                     diaphragm,
                     sr.uniform(5, 30),
-                    sr.uniform(0.15, 0.22),
+                    v * sr.uniform(0.15, 0.22),
                     side,
+                    conspicuity=v,
                 )
             )
     if sr.random() < min(p['Edema'] * hf, 0.9):
-        L.append(Lesion('Edema', 0.0, diaphragm - 0.3 * (diaphragm - lung_top), 2.0, sr.uniform(0.05, 0.08)))
+        v = faint(cs)
+        L.append(
+            Lesion(
+                'Edema', 0.0, diaphragm - 0.3 * (diaphragm - lung_top), 2.0, v * sr.uniform(0.05, 0.08), conspicuity=v
+            )
+        )
     if sr.random() < p['Consolidation']:
         side = sr.choice([-1, 1])
         x, y = _point_in_lung(sr, spec, side, 0.6, low=True)
@@ -199,11 +234,15 @@ def sample_spec(
             (float(sr.uniform(-0.35, 0.35) * span), float(sr.uniform(-0.35, 0.35) * span), float(sr.uniform(14, 26)))
             for _ in range(sr.integers(4, 8))
         ]
-        L.append(Lesion('Consolidation', x, y, span, sr.uniform(0.12, 0.2), side, dict(blobs=blobs)))
+        v = faint(cs)
+        L.append(Lesion('Consolidation', x, y, span, v * sr.uniform(0.12, 0.2), side, dict(blobs=blobs), v))
     if sr.random() < p['Pneumothorax']:
         side = sr.choice([-1, 1])
         cx, cy, b, h = lung_geometry(spec, side)
-        L.append(Lesion('Pneumothorax', cx, cy - 0.5 * b, sr.uniform(6, 30), sr.uniform(0.10, 0.16), side))
+        v = faint(cs)
+        L.append(
+            Lesion('Pneumothorax', cx, cy - 0.5 * b, sr.uniform(6, 30), v * sr.uniform(0.10, 0.16), side, conspicuity=v)
+        )
     return spec
 
 # %% ../nbs/01_phantoms.ipynb #e99c06e9
@@ -279,10 +318,10 @@ def finding_cnr(spec: PhantomSpec, sizes=(32, 64, 128, 256, 512), n: int = 512, 
 
 # %% ../nbs/01_phantoms.ipynb #e34fa4d8
 def cnr_table(per_finding: int = 6, sizes=(32, 64, 128, 256, 512), seed: int = 0) -> pd.DataFrame:
-    "Contrast-to-noise per finding and size over `per_finding` phantoms of each finding."
+    "Contrast-to-noise per finding and size over `per_finding` phantoms of each finding, their lesions drawn in full (`subtle=0`): what the finding's scale does, not how faint the case mix makes it."
     rows, seen, p = [], {f: 0 for f in FINDINGS}, 0
     while min(seen.values()) < per_finding and p < 5000:
-        s = sample_spec(seed, p, 0)
+        s = sample_spec(seed, p, 0, domain=dict(subtle=0.0))
         p += 1
         new = [r for r in finding_cnr(s, sizes) if seen[r['finding']] < per_finding]
         for f in {r['finding'] for r in new}:

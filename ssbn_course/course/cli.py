@@ -49,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument('--data-dir', default=None)
     r.add_argument('--nbs', default=None)
     r.add_argument('--only', nargs='*', help='run only chapters whose name contains one of these')
+    r.add_argument(
+        '--jobs',
+        type=int,
+        default=None,
+        help='chapters of one part (01, 01a, 01b, ...) run at once (default: 2 with two CPU cores or more, else 1); the parts run in order',
+    )
     q = sub.add_parser('prepare', help='cache a dataset once at its largest size, with a labels table')
     q.add_argument('dataset', choices=['phantoms', 'nih', 'chexpert', 'vindr'])
     q.add_argument('--src', help='the downloaded dataset folder (for phantoms: where to write them)')
@@ -140,7 +146,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_run(a) -> int:
     "`ssbn-course run`: every chapter, executed into a dated folder; 1 when one failed."
-    table = run_course(a.profile, a.out, a.data_dir, a.nbs, a.only)
+    table = run_course(a.profile, a.out, a.data_dir, a.nbs, a.only, jobs=a.jobs)
     return 0 if (table.status == 'ok').all() else 1
 
 

@@ -26,6 +26,13 @@ def _machine_words(mc: dict) -> str:
     return f'{mc["cores"]} cores of {mc["cpu"]}' + (f', GPU {mc["gpu"]}' if mc.get('gpu') else ', no GPU')
 
 
+def _side_by_side(m: dict) -> str:
+    "', wall clock, ...' for a run whose chapters ran several at once (`measured.json`'s `jobs`), else ''."
+    if (m.get('jobs') or 1) < 2:
+        return ''
+    return f', wall clock, up to {m["jobs"]} chapters of a part at once (their own times add up to {m["chapter_seconds"] / 60:.1f} min)'
+
+
 def measured_section(folder) -> str:
     "Markdown tables of the `measured.json` records in `folder` (written by `ssbn-course run`, copied by `readme --measured`): machine, total and per-chapter wall time."
     parts = []
@@ -37,7 +44,7 @@ def measured_section(folder) -> str:
         rows = '\n'.join(f'| {c["notebook"]} | {c["status"]} | {c["seconds"]:.0f} |' for c in m['chapters'])
         parts.append(
             f'### `ssbn-course run --profile {m["profile"]}`, as the run recorded it\n\n'
-            f'{m["finished"]}, commit {mc.get("commit") or "?"}, on {_machine_words(mc)}, torch {mc["torch"]}: **{m["seconds"] / 60:.1f} min** for the chapters '
+            f'{m["finished"]}, commit {mc.get("commit") or "?"}, on {_machine_words(mc)}, torch {mc["torch"]}: **{m["seconds"] / 60:.1f} min** for the chapters{_side_by_side(m)} '
             f'(install not included). Generated from `docs/measured/{f.relative_to(folder).as_posix()}`.\n\n'
             f'| chapter | status | seconds |\n|---|---|---|\n{rows}'
         )
@@ -71,7 +78,7 @@ def command_measurements(folder) -> str:
         else ''
     )
     return (
-        f'Command 1, as its last recorded run measured itself (commit {mc.get("commit") or "?"}, {_machine_words(mc)}): the run took **{m["seconds"] / 60:.1f} min** (install not included){disk}. '
+        f'Command 1, as its last recorded run measured itself (commit {mc.get("commit") or "?"}, {_machine_words(mc)}): the run took **{m["seconds"] / 60:.1f} min**{_side_by_side(m)} (install not included){disk}. '
         f'Per chapter: [Measured](#measured) below.{tests}'
     )
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 # %% auto #0
 __all__ = ['KERNEL_START_TRIES', 'course_dir', 'chapters', 'notebook_parameters', 'run_notebook', 'machine', 'disk_bytes',
-           'run_course']
+           'course_parts', 'default_jobs', 'run_course']
 
 # %% ../../nbs/90_runner.ipynb #dc66fe5a
 def course_dir() -> Path:
@@ -165,10 +165,46 @@ def disk_bytes(path) -> int:
     return total
 
 
+def course_parts(notebooks) -> list:
+    "`notebooks` grouped into the course's parts, in order: a part is the chapters of one number (01, 01a, 01b, 01c). A chapter reads only what chapters of earlier parts wrote (chapter 6's models, chapter 3's cache), never a chapter of its own part."
+    parts = {}
+    for nb in notebooks:
+        parts.setdefault(Path(nb).stem[:2], []).append(Path(nb))
+    return list(parts.values())
+
+
+def default_jobs() -> int:
+    "How many chapters of one part run at once: 2 where the machine has two CPU cores or more (most chapters train nothing and wait on one core, kernel start and imports), else 1."
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def _run_chapter(nb, run, profile, data_dir) -> dict:
+    "One chapter of a course run: executed into `run/<chapter>/`, with its recorded results."
+    print(f'▶ {nb.name} ...', flush=True)
+    d = run / nb.stem
+    r = run_notebook(nb, d / nb.name, dict(out_dir=str(d.resolve()), profile=profile, data_dir=data_dir), cwd=d.parent)
+    res = d / 'results.json'
+    r['results'] = json.loads(res.read_text()) if res.exists() else {}
+    print(
+        f'  {nb.name}: {r["status"]} in {r["seconds"]} s'
+        + (f' (cell {r["cell"]}: {r["error"]})' if r['error'] else ''),
+        flush=True,
+    )
+    return r
+
+
 def run_course(
-    profile: str = 'quick', out='runs', data_dir=None, nbs=None, only=None, run_dir=None, notebooks=None
+    profile: str = 'quick',
+    out='runs',
+    data_dir=None,
+    nbs=None,
+    only=None,
+    run_dir=None,
+    notebooks=None,
+    jobs: int | None = None,
 ) -> pd.DataFrame:
-    "Execute every chapter (or the given `notebooks`) with papermill into a dated run folder under `out` (or `run_dir`); return (and print) the summary table."
+    "Execute every chapter (or the given `notebooks`) with papermill into a dated run folder under `out` (or `run_dir`), the parts one after another and up to `jobs` chapters of a part at once (`default_jobs`); return (and print) the summary table."
+    from concurrent.futures import ThreadPoolExecutor
     from ssbn_course.core import dated_run_dir
 
     todo = [nb for nb in notebooks or chapters(nbs) if not only or any(o in nb.stem for o in only)]
@@ -176,21 +212,15 @@ def run_course(
         raise ValueError(
             f'No chapter matches --only {" ".join(only or [])}; the chapters are {[nb.stem for nb in chapters(nbs)]}.'
         )
+    jobs = default_jobs() if jobs is None else jobs
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f'jobs={jobs!r}: the number of chapters run at once is a whole number, at least 1.')
     run = Path(run_dir) if run_dir else dated_run_dir(out, profile)
-    rows = []
-    for nb in todo:
-        print(f'▶ {nb.name} ...', flush=True)
-        d = run / nb.stem
-        r = run_notebook(
-            nb, d / nb.name, dict(out_dir=str(d.resolve()), profile=profile, data_dir=data_dir), cwd=d.parent
-        )
-        res = d / 'results.json'
-        r['results'] = json.loads(res.read_text()) if res.exists() else {}
-        print(
-            f'  {r["status"]} in {r["seconds"]} s' + (f' (cell {r["cell"]}: {r["error"]})' if r['error'] else ''),
-            flush=True,
-        )
-        rows.append(r)
+    rows, t0 = [], time.perf_counter()
+    for part in course_parts(todo):
+        with ThreadPoolExecutor(min(jobs, len(part))) as pool:  # a failing chapter is a row, never an exception
+            rows += list(pool.map(lambda nb: _run_chapter(nb, run, profile, data_dir), part))
+    wall = time.perf_counter() - t0
     table = pd.DataFrame(rows)
     table.to_csv(run / 'summary.csv', index=False)
     (run / 'measured.json').write_text(
@@ -198,7 +228,9 @@ def run_course(
             dict(
                 profile=profile,
                 finished=time.strftime('%Y-%m-%d %H:%M'),
-                seconds=round(float(table.seconds.sum()), 1),
+                seconds=round(wall, 1),  # what the reader waits: wall clock, chapters of a part side by side
+                chapter_seconds=round(float(table.seconds.sum()), 1),
+                jobs=jobs,
                 machine=machine(),
                 disk=dict(
                     environment_gb=round(disk_bytes(sys.prefix) / 1e9, 2), run_mb=round(disk_bytes(run) / 1e6, 1)

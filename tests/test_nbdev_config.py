@@ -19,12 +19,14 @@ def test_clean_keeps_parameters_tag_and_papermill_accepts_p(tmp_path):
     dirty = nbformat.read(nb, as_version=4)
     dirty.cells[0].metadata['collapsed'] = True
     dirty.metadata['widgets'] = {'x': 1}
+    dirty.metadata['ssbn_course'] = {'runs_alone': 'it trains on every core'}  # read by `ssbn-course run`
     target = tmp_path / 'nbs'
     target.mkdir()
     nbformat.write(dirty, target / 'c.ipynb')
     subprocess.run([str(BIN / 'nbdev_clean'), '--fname', str(target / 'c.ipynb')], cwd=ROOT, check=True)
     clean = nbformat.read(target / 'c.ipynb', as_version=4)
     assert 'collapsed' not in clean.cells[0].metadata
+    assert clean.metadata['ssbn_course'] == {'runs_alone': 'it trains on every core'}
     assert any('parameters' in c.metadata.get('tags', []) for c in clean.cells)
     tiny = nbformat.v4.new_notebook(
         metadata=clean.metadata,

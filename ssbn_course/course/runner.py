@@ -13,7 +13,7 @@ import pandas as pd
 
 # %% auto #0
 __all__ = ['KERNEL_START_TRIES', 'course_dir', 'chapters', 'notebook_parameters', 'run_notebook', 'machine', 'disk_bytes',
-           'course_parts', 'default_jobs', 'run_course']
+           'course_parts', 'runs_alone', 'side_by_side', 'default_jobs', 'run_course']
 
 # %% ../../nbs/90_runner.ipynb #dc66fe5a
 def course_dir() -> Path:
@@ -173,6 +173,26 @@ def course_parts(notebooks) -> list:
     return list(parts.values())
 
 
+def runs_alone(nb) -> str | None:
+    "Why chapter `nb` runs with no other chapter beside it (it trains on every core, or times itself), from its notebook metadata `ssbn_course.runs_alone`; None when it may share the machine."
+    meta = json.loads(Path(nb).read_text()).get('metadata', {})
+    return (meta.get('ssbn_course') or {}).get('runs_alone')
+
+
+def side_by_side(part, jobs: int) -> list:
+    "`part`'s chapters as the groups that run at once, in course order: up to `jobs` chapters each, a chapter that `runs_alone` in a group of its own."
+    groups, batch = [], []
+    for nb in part:
+        if runs_alone(nb):
+            groups += [batch] if batch else []
+            groups, batch = groups + [[nb]], []
+        else:
+            batch.append(nb)
+            if len(batch) == jobs:
+                groups, batch = groups + [batch], []
+    return groups + ([batch] if batch else [])
+
+
 def default_jobs() -> int:
     "How many chapters of one part run at once: 2 where the machine has two CPU cores or more (most chapters train nothing and wait on one core, kernel start and imports), else 1."
     return 2 if (os.cpu_count() or 1) >= 2 else 1
@@ -218,8 +238,9 @@ def run_course(
     run = Path(run_dir) if run_dir else dated_run_dir(out, profile)
     rows, t0 = [], time.perf_counter()
     for part in course_parts(todo):
-        with ThreadPoolExecutor(min(jobs, len(part))) as pool:  # a failing chapter is a row, never an exception
-            rows += list(pool.map(lambda nb: _run_chapter(nb, run, profile, data_dir), part))
+        for group in side_by_side(part, jobs):
+            with ThreadPoolExecutor(len(group)) as pool:  # a failing chapter is a row, never an exception
+                rows += list(pool.map(lambda nb: _run_chapter(nb, run, profile, data_dir), group))
     wall = time.perf_counter() - t0
     table = pd.DataFrame(rows)
     table.to_csv(run / 'summary.csv', index=False)

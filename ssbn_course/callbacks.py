@@ -4,6 +4,7 @@
 
 # %% ../nbs/05d_callbacks.ipynb #c0ebec24
 from __future__ import annotations
+import re
 import pandas as pd
 import torch
 import torch.nn.functional as F
@@ -14,7 +15,7 @@ from .ssbn import masked_bce, ssbn_layers
 from .batches import collate
 
 # %% auto #0
-__all__ = ['Callback', 'StepCheckpoints', 'Progress', 'size_gradients', 'size_cosines', 'GradientCosine']
+__all__ = ['Callback', 'StepCheckpoints', 'Progress', 'shared_layers', 'size_gradients', 'size_cosines', 'GradientCosine']
 
 # %% ../nbs/05d_callbacks.ipynb #218a6d2b
 class Callback:
@@ -77,14 +78,36 @@ class Progress(Callback):
         self.bar.close()
 
 # %% ../nbs/05d_callbacks.ipynb #ba860987
+def _shared(model: nn.Module) -> list:
+    "(name, parameter) of every weight the sizes share: all but the size-specific BatchNorms' γ and β and the learned fusion's size weights."
+    specific = {id(p) for layer in ssbn_layers(model) for p in layer.parameters()}  # each size's own γ and β
+    return [
+        (n, p) for n, p in model.named_parameters() if p.requires_grad and id(p) not in specific and n != 'size_logits'
+    ]
+
+
+_LAYER = re.compile(r'conv0|(dense)?layer\d+|transition\d+|norm5|head|fc|classifier|conv1|bn1')
+
+
+def shared_layers(model: nn.Module) -> dict:
+    """{layer: slice} of `size_gradients`' flat vector, in the network's order (the stem first, the head last): where
+    each layer's shared weights lie in it. A layer is a DenseNet's stem, dense layer or transition (a ResNet's stage)
+    and the classification head: its first name part that says so, e.g. 'denseblock1.denselayer2'."""
+    out, at = {}, 0
+    for n, p in _shared(model):
+        parts = n.removeprefix('encoder.').removeprefix('features.').split('.')
+        i = next((i for i, q in enumerate(parts) if _LAYER.fullmatch(q)), len(parts) - 2)
+        key = '.'.join(parts[: i + 1])
+        start = out[key].start if key in out else at
+        out[key], at = slice(start, at + p.numel()), at + p.numel()
+    return out
+
+
 def size_gradients(model: nn.Module, x: dict, y: torch.Tensor, finding: int | None = None) -> dict:
     """{size: that size's loss gradient on the model's shared weights (every parameter outside the size-specific
     BatchNorms), flattened}, for a {size: batch} input `x` with labels `y`; the model's running statistics are left as
     they were. `finding`: the loss of that label column alone (its index in `y`), else of every column."""
-    specific = {id(p) for layer in ssbn_layers(model) for p in layer.parameters()}  # each size's own γ and β
-    shared = [
-        p for n, p in model.named_parameters() if p.requires_grad and id(p) not in specific and n != 'size_logits'
-    ]
+    shared = [p for _, p in _shared(model)]
     kept = {n: b.clone() for n, b in model.named_buffers()}
     out = model(x)
     grads = {}
@@ -100,19 +123,21 @@ def size_gradients(model: nn.Module, x: dict, y: torch.Tensor, finding: int | No
     return grads
 
 
-def size_cosines(g: dict) -> list:
+def size_cosines(g: dict, layers: dict | None = None) -> list:
     """For each pair of the sizes' gradients `g` ({size: flat gradient}): `dict(size_a, size_b, cosine, norm_a,
     norm_b)`, their cosine similarity (direction) and lengths (how hard each size pulls the shared weights). The cosine
-    is NaN where a gradient is zero (a batch with no known label for the finding measured has no direction)."""
+    is NaN where a gradient is zero (a batch with no known label for the finding measured has no direction).
+    `layers` ({layer: slice}, `shared_layers`): the same for each layer's part of the gradients, rows with a `layer`."""
     sizes = sorted(g)
+    pair = lambda u, v: dict(
+        cosine=F.cosine_similarity(u, v, 0).item() if u.any() and v.any() else float('nan'),
+        norm_a=u.norm().item(),
+        norm_b=v.norm().item(),
+    )
+    parts = {None: slice(None)} if layers is None else layers
     return [
-        dict(
-            size_a=a,
-            size_b=b,
-            cosine=F.cosine_similarity(g[a], g[b], 0).item() if g[a].any() and g[b].any() else float('nan'),
-            norm_a=g[a].norm().item(),
-            norm_b=g[b].norm().item(),
-        )
+        dict(size_a=a, size_b=b, **({} if layer is None else dict(layer=layer)), **pair(g[a][sl], g[b][sl]))
+        for layer, sl in parts.items()
         for i, a in enumerate(sizes)
         for b in sizes[i + 1 :]
     ]
@@ -121,10 +146,11 @@ def size_cosines(g: dict) -> list:
 class GradientCosine(Callback):
     """Every `every` steps of a multi-size run, the cosine similarity of each pair of sizes' gradients on the shared
     weights (`size_gradients`), appended to `out_dir/gradient_cosine.csv`: the whole loss (`finding` 'all') and, with
-    `by_finding`, each finding's own loss (one more forward pass and a backward pass per size for each finding)."""
+    `by_finding`, each finding's own loss (one more forward pass and a backward pass per size for each finding); with
+    `by_layer`, also each layer's part of those gradients (`shared_layers`; `layer` 'all': every shared weight)."""
 
-    def __init__(self, every: int = 10, by_finding: bool = False):
-        self.every, self.by_finding = every, by_finding
+    def __init__(self, every: int = 10, by_finding: bool = False, by_layer: bool = False):
+        self.every, self.by_finding, self.by_layer = every, by_finding, by_layer
 
     def before_fit(self, loop):
         "Keep only the rows of steps the run has done (none for a fresh run; a resumed one redoes the steps after its checkpoint)."
@@ -142,10 +168,11 @@ class GradientCosine(Callback):
         x, y = collate(loop.train_ds, loop.order()[s['step'] - 1])
         x, y = multi_size_batch(x, loop.cfg.sizes, loop.device), y.to(loop.device)
         measured = [('all', None)] + (list(zip(loop.cfg.findings, range(y.shape[1]))) if self.by_finding else [])
+        layers = {'all': slice(None)} | shared_layers(loop.model) if self.by_layer else None
         rows = [
             dict(epoch=s['epoch'] + 1, step=s['step'], finding=name) | pair
             for name, column in measured
-            for pair in size_cosines(size_gradients(loop.model, x, y, column))
+            for pair in size_cosines(size_gradients(loop.model, x, y, column), layers)
         ]
         f = loop.out_dir / 'gradient_cosine.csv'
         pd.DataFrame(rows).to_csv(f, mode='a', header=not f.exists(), index=False)

@@ -191,10 +191,11 @@ PHANTOM_KEYS = ('n_patients', 'studies_per_patient', 'image_size', 'n_test_patie
 
 
 def phantom_dir(cfg: dict, out_dir) -> Path:
-    "Where a profile's phantom dataset lives under `out_dir`: the folder name carries a digest of what the phantoms are drawn from, so a changed setting never reuses old images."
+    "Where a profile's phantom dataset lives under `out_dir`: the folder name carries a digest of what the phantoms are drawn from (the profile's `PHANTOM_KEYS` and the generator's case mix, `phantoms.DOMAIN`), so a changed setting never reuses old images."
     import hashlib
+    from ssbn_course.phantoms import DOMAIN
 
-    key = json.dumps({k: cfg.get(k) for k in PHANTOM_KEYS}, sort_keys=True, default=str)
+    key = json.dumps({**{k: cfg.get(k) for k in PHANTOM_KEYS}, 'domain': DOMAIN}, sort_keys=True, default=str)
     return Path(out_dir) / f'phantoms-nih-{hashlib.sha256(key.encode()).hexdigest()[:8]}'
 
 

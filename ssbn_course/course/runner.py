@@ -238,8 +238,11 @@ def run_course(
     run = Path(run_dir) if run_dir else dated_run_dir(out, profile)
     rows, t0 = [], time.perf_counter()
     for part in course_parts(todo):
-        for group in side_by_side(part, jobs):
-            with ThreadPoolExecutor(len(group)) as pool:  # a failing chapter is a row, never an exception
+        for group in side_by_side(part, jobs):  # a failing chapter is a row, never an exception
+            if len(group) == 1:  # in this thread, so that Ctrl-C stops a long chapter at once
+                rows.append(_run_chapter(group[0], run, profile, data_dir))
+                continue
+            with ThreadPoolExecutor(len(group)) as pool:  # chapters that train nothing, seconds each
                 rows += list(pool.map(lambda nb: _run_chapter(nb, run, profile, data_dir), group))
     wall = time.perf_counter() - t0
     table = pd.DataFrame(rows)

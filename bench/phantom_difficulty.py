@@ -5,7 +5,8 @@ its positives ('all') and by conspicuity band (the positives of that band agains
 
     python bench/phantom_difficulty.py --out /tmp/difficulty --subtle 0.35 [--patients 1200 --test-patients 1600 --epochs 12]
 
-docs/quick_profile.md records what this printed, and on which machine. A rerun reuses what is finished under --out.
+docs/quick_profile.md records what this printed, and on which machine. A rerun with the same mix reuses what is finished
+under --out (each mix has a folder of its own).
 """
 
 import argparse
@@ -13,11 +14,11 @@ import time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 from ssbn_course.core import profile_config
 from ssbn_course.cache import learnable_findings, prepare
 from ssbn_course.config import train_config
 from ssbn_course.jobs import fit_many
+from ssbn_course.stats import auc_midrank
 from ssbn_course.store import read_store, scores
 from ssbn_course.writers import write_phantom_dataset
 
@@ -30,9 +31,9 @@ def band_aucs(y, p, v) -> dict:
     for lo, hi in zip(BANDS[:-1], BANDS[1:]):
         pos = p[(y == 1) & (v >= lo) & (v <= hi)]
         out[f'{lo:.1f}-{hi:.1f}'] = (
-            roc_auc_score(np.r_[np.ones(len(pos)), np.zeros(len(neg))], np.r_[pos, neg]) if len(pos) else np.nan
+            auc_midrank(np.r_[np.ones(len(pos)), np.zeros(len(neg))], np.r_[pos, neg]) if len(pos) else np.nan
         )
-    out['all'] = roc_auc_score(y[~np.isnan(y)], p[~np.isnan(y)])
+    out['all'] = auc_midrank(y, p)  # the course's AUC (unknown labels left out)
     return out
 
 
@@ -45,7 +46,10 @@ def main(argv=None):
     ap.add_argument('--subtle', type=float, required=True, help='the fraction of faint lesions (phantoms.DOMAIN)')
     ap.add_argument('--reader-sd', type=float, default=None, help="the reader's error on the ratio (default: DOMAIN's)")
     a = ap.parse_args(argv)
-    cfg, out = profile_config('study'), Path(a.out)
+    cfg = profile_config('study')
+    out = Path(a.out) / (
+        f'subtle-{a.subtle}' + ('' if a.reader_sd is None else f'-reader-{a.reader_sd}')
+    )  # a rerun reuses only the same mix
     data = out / 'phantoms'
     t = time.perf_counter()
     if not (data / 'train_val_list.txt').is_file():

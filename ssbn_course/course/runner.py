@@ -184,13 +184,14 @@ def side_by_side(part, jobs: int) -> list:
     groups, batch = [], []
     for nb in part:
         if runs_alone(nb):
-            groups += [batch] if batch else []
-            groups, batch = groups + [[nb]], []
+            groups += [g for g in (batch, [nb]) if g]
+            batch = []
         else:
             batch.append(nb)
             if len(batch) == jobs:
-                groups, batch = groups + [batch], []
-    return groups + ([batch] if batch else [])
+                groups.append(batch)
+                batch = []
+    return groups + [batch] * bool(batch)
 
 
 def default_jobs() -> int:
